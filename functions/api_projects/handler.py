@@ -1,0 +1,169 @@
+"""api_projects: projects, Search Console properties, tracked keywords and keyword imports.
+
+Routes parse and validate (Powertools), check the permission, call domain
+logic and shape the response. Nothing else happens here.
+"""
+
+import uuid
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from shared.dal.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from shared.http import create_app, current_principal, lambda_handler, openapi_document, requires
+from shared.logic import health, keyword_imports, keywords, projects
+from shared.schemas.common import Page
+from shared.schemas.jobs import JobOut, KeywordImportIn, KeywordImportOut
+from shared.schemas.keywords import KeywordBulkIn, KeywordBulkOut, KeywordIn, KeywordOut, KeywordPatch
+from shared.schemas.projects import ProjectIn, ProjectOut, ProjectPatch, PropertyIn, PropertyOut, PropertyPatch
+from shared.settings import get_settings
+
+READ = "read:projects"
+WRITE = "write:projects"
+
+app = create_app()
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page.")]
+
+
+def _no_content() -> Response[None]:
+    return Response(status_code=204)
+
+
+@app.get("/v1/health", tags=["ops"], summary="Database reachable and schema at the migration head")
+def get_health() -> Response[health.Health]:
+    result = health.check()
+    return Response(status_code=200 if result.status == "ok" else 503, content_type="application/json", body=result)
+
+
+@app.get("/v1/openapi.json", tags=["ops"], include_in_schema=False)
+def get_openapi() -> Response[str]:
+    document = openapi_document(app, title="Kestrel projects API", issuer=get_settings().auth_issuer)
+    return Response(status_code=200, content_type="application/json", body=document)
+
+
+# Projects
+
+
+@app.get("/v1/projects", tags=["projects"], **requires(READ))
+def list_projects(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[ProjectOut]:
+    return projects.list_projects(current_principal(app), limit=limit, cursor=cursor)
+
+
+@app.post("/v1/projects", tags=["projects"], status_code=201, **requires(WRITE))
+def create_project(body: ProjectIn) -> ProjectOut:
+    return projects.create_project(current_principal(app), body)
+
+
+@app.get("/v1/projects/<project_id>", tags=["projects"], **requires(READ))
+def get_project(project_id: uuid.UUID) -> ProjectOut:
+    return projects.get_project(current_principal(app), project_id)
+
+
+@app.patch("/v1/projects/<project_id>", tags=["projects"], **requires(WRITE))
+def update_project(project_id: uuid.UUID, body: ProjectPatch) -> ProjectOut:
+    return projects.update_project(current_principal(app), project_id, body)
+
+
+@app.delete("/v1/projects/<project_id>", tags=["projects"], status_code=204, **requires(WRITE))
+def delete_project(project_id: uuid.UUID) -> Response[None]:
+    projects.delete_project(current_principal(app), project_id)
+    return _no_content()
+
+
+# Search Console properties
+
+
+@app.get("/v1/projects/<project_id>/properties", tags=["properties"], **requires(READ))
+def list_properties(project_id: uuid.UUID, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[PropertyOut]:
+    return projects.list_properties(current_principal(app), project_id, limit=limit, cursor=cursor)
+
+
+@app.post("/v1/projects/<project_id>/properties", tags=["properties"], status_code=201, **requires(WRITE))
+def create_property(project_id: uuid.UUID, body: PropertyIn) -> PropertyOut:
+    return projects.create_property(current_principal(app), project_id, body)
+
+
+@app.get("/v1/projects/<project_id>/properties/<property_id>", tags=["properties"], **requires(READ))
+def get_property(project_id: uuid.UUID, property_id: uuid.UUID) -> PropertyOut:
+    return projects.get_property(current_principal(app), project_id, property_id)
+
+
+@app.patch("/v1/projects/<project_id>/properties/<property_id>", tags=["properties"], **requires(WRITE))
+def update_property(project_id: uuid.UUID, property_id: uuid.UUID, body: PropertyPatch) -> PropertyOut:
+    return projects.update_property(current_principal(app), project_id, property_id, body)
+
+
+@app.delete(
+    "/v1/projects/<project_id>/properties/<property_id>", tags=["properties"], status_code=204, **requires(WRITE)
+)
+def delete_property(project_id: uuid.UUID, property_id: uuid.UUID) -> Response[None]:
+    projects.delete_property(current_principal(app), project_id, property_id)
+    return _no_content()
+
+
+# Tracked keywords
+
+
+@app.get("/v1/projects/<project_id>/keywords", tags=["keywords"], **requires(READ))
+def list_keywords(
+    project_id: uuid.UUID,
+    tag: Annotated[str | None, Query(max_length=50, description="Only keywords with this tag.")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Only keywords containing this text.")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[KeywordOut]:
+    return keywords.list_keywords(
+        current_principal(app), project_id, tag=tag, text_contains=q, limit=limit, cursor=cursor
+    )
+
+
+@app.post("/v1/projects/<project_id>/keywords", tags=["keywords"], status_code=201, **requires(WRITE))
+def create_keyword(project_id: uuid.UUID, body: KeywordIn) -> KeywordOut:
+    return keywords.add_keyword(current_principal(app), project_id, body)
+
+
+@app.post("/v1/projects/<project_id>/keywords/bulk", tags=["keywords"], **requires(WRITE))
+def create_keywords_bulk(project_id: uuid.UUID, body: KeywordBulkIn) -> KeywordBulkOut:
+    """Add up to 1,000 keywords; duplicates are reported, not errors."""
+    return keywords.add_keywords(current_principal(app), project_id, body.keywords)
+
+
+@app.get("/v1/projects/<project_id>/keywords/<keyword_id>", tags=["keywords"], **requires(READ))
+def get_keyword(project_id: uuid.UUID, keyword_id: uuid.UUID) -> KeywordOut:
+    return keywords.get_keyword(current_principal(app), project_id, keyword_id)
+
+
+@app.patch("/v1/projects/<project_id>/keywords/<keyword_id>", tags=["keywords"], **requires(WRITE))
+def update_keyword(project_id: uuid.UUID, keyword_id: uuid.UUID, body: KeywordPatch) -> KeywordOut:
+    return keywords.update_keyword(current_principal(app), project_id, keyword_id, body)
+
+
+@app.delete("/v1/projects/<project_id>/keywords/<keyword_id>", tags=["keywords"], status_code=204, **requires(WRITE))
+def delete_keyword(project_id: uuid.UUID, keyword_id: uuid.UUID) -> Response[None]:
+    keywords.delete_keyword(current_principal(app), project_id, keyword_id)
+    return _no_content()
+
+
+# Keyword imports (CSV through a presigned upload, loaded by the file_import worker)
+
+
+@app.post("/v1/projects/<project_id>/keyword-imports", tags=["keyword imports"], status_code=202, **requires(WRITE))
+def create_keyword_import(project_id: uuid.UUID, body: KeywordImportIn) -> KeywordImportOut:
+    """Start an import: PUT the CSV to `upload.url` with `upload.headers`, then follow the job."""
+    return keyword_imports.start(current_principal(app), project_id, body)
+
+
+@app.get("/v1/projects/<project_id>/keyword-imports", tags=["keyword imports"], **requires(READ))
+def list_keyword_imports(project_id: uuid.UUID, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[JobOut]:
+    return keyword_imports.list_(current_principal(app), project_id, limit=limit, cursor=cursor)
+
+
+@app.get("/v1/projects/<project_id>/keyword-imports/<job_id>", tags=["keyword imports"], **requires(READ))
+def get_keyword_import(project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
+    return keyword_imports.get(current_principal(app), project_id, job_id)
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,20 @@
+"""file_import: the singleton worker that loads uploaded files (S3 event notifications via SQS)."""
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shared.logic.file_imports import handle_upload
+from shared.observability import logger
+from shared.schemas.events import S3Notification, S3TestEvent, UploadMessage
+from shared.worker import SqsWorker
+
+
+def process(message: S3Notification | S3TestEvent, record: SQSRecord) -> None:
+    if isinstance(message, S3TestEvent):
+        logger.info("S3 test event: notifications are configured", extra={"bucket": message.Bucket})
+        return
+    for upload in message.Records:
+        handle_upload(upload)
+
+
+worker = SqsWorker[UploadMessage]("file_import", UploadMessage, process)
+handler = worker.lambda_handler()

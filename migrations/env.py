@@ -1,0 +1,26 @@
+"""Alembic environment: migrations run as the schema owner, never as the application role."""
+
+from alembic import context
+from sqlalchemy import Connection
+
+from shared.db import make_engine, owner_url
+from shared.orm import Base
+from shared.settings import get_settings
+
+target_metadata = Base.metadata
+
+
+def run_migrations(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    run_migrations(connection)
+else:
+    engine = make_engine(owner_url(get_settings()), pool_size=1)
+    with engine.connect() as conn:
+        run_migrations(conn)
+    engine.dispose()

@@ -1,0 +1,39 @@
+"""Row-level security and grants for tenant tables, shared by the migrations.
+
+Policies read the transaction-local setting ``app.tenant_id`` (set by
+``shared.db.tenant_transaction``). With no tenant context the setting is
+empty or NULL, so nothing is visible and nothing can be written. RLS is also
+FORCEd, so the owner is subject to it too; only a superuser is not.
+"""
+
+from alembic import op
+
+APP_ROLE = "kestrel_app"  # the same name as shared.db.APP_ROLE; kept literal so migrations stay frozen
+
+
+def ensure_app_role() -> None:
+    op.execute(
+        f"""
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+            CREATE ROLE {APP_ROLE} NOLOGIN NOBYPASSRLS;
+          END IF;
+        END $$;
+        """
+    )
+
+
+def protect_tenant_table(table: str, *, privileges: str = "SELECT, INSERT, UPDATE, DELETE") -> None:
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON {table}"
+        " USING (tenant_id = current_setting('app.tenant_id', true))"
+        " WITH CHECK (tenant_id = current_setting('app.tenant_id', true))"
+    )
+    op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}")
+
+
+def unprotect_tenant_table(table: str) -> None:
+    op.execute(f"REVOKE ALL ON {table} FROM {APP_ROLE}")
+    op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")

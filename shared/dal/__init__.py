@@ -1,0 +1,1 @@
+"""Data access: the only layer that speaks SQL. Every function takes a ``TenantSession``."""

@@ -1,0 +1,120 @@
+"""The HTTP runtime every API function uses: routing, validation, auth, problem details.
+
+Handlers stay thin: Powertools parses and validates the request against the
+route's types, ``requires`` checks the caller's permission, the route calls
+domain logic, and errors become RFC 9457 problem details.
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import OpenIdConnect
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.auth import Principal
+from shared.errors import KestrelError
+from shared.observability import init_sentry, logger, metrics, report_to_sentry, tracer
+
+PROBLEM_JSON = "application/problem+json"
+SECURITY_SCHEME = "auth0"
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response[str]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, default=str))
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """("body", "keywords", 3, "text") -> "keywords[3].text"."""
+    path = ""
+    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or (str(loc[0]) if loc else "")
+
+
+class Authorize:
+    """Route middleware: the caller must hold ``permission``."""
+
+    def __init__(self, permission: str) -> None:
+        self.permission = permission
+
+    def __call__(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        principal = Principal.from_claims(app.current_event.request_context.authorizer.jwt_claim)
+        principal.require(self.permission)
+        app.append_context(principal=principal)
+        logger.append_keys(tenant_id=principal.tenant_id, subject=principal.subject)
+        return next_middleware(app)
+
+
+def requires(permission: str) -> dict[str, Any]:
+    """Route options for a protected route: ``@app.get(path, **requires("read:projects"))``."""
+    return {"middlewares": [Authorize(permission)], "security": [{SECURITY_SCHEME: [permission]}]}
+
+
+def current_principal(app: APIGatewayHttpResolver) -> Principal:
+    principal: Principal = app.context["principal"]
+    return principal
+
+
+def create_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(KestrelError)
+    def kestrel_error(exc: KestrelError) -> Response[str]:
+        if exc.status >= 500:
+            logger.exception("Request failed")
+        return problem(exc.status, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(exc: RequestValidationError) -> Response[str]:
+        errors = [
+            {"field": _field_path(err.get("loc", ())), "message": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors()
+        ]
+        return problem(422, "Validation failed", "The request has invalid fields; see errors.", errors=errors)
+
+    @app.exception_handler(NotFoundError)
+    def route_not_found(exc: NotFoundError) -> Response[str]:
+        event = app.current_event
+        return problem(404, "Not found", f"No route for {event.request_context.http.method} {event.raw_path}.")
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> Response[str]:
+        logger.exception("Unhandled error")
+        report_to_sentry(exc)
+        return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
+
+    return app
+
+
+def openapi_document(app: APIGatewayHttpResolver, *, title: str, issuer: str | None = None) -> str:
+    return app.get_openapi_json_schema(
+        title=title,
+        version="1.0.0",
+        security_schemes={
+            SECURITY_SCHEME: OpenIdConnect(
+                openIdConnectUrl=f"{(issuer or 'https://auth.example.com/').rstrip('/')}/.well-known/openid-configuration"
+            )
+        },
+    )
+
+
+def lambda_handler(app: APIGatewayHttpResolver) -> LambdaHandler:
+    """The Lambda entry point for an API function, with logging, tracing and metrics around it."""
+    init_sentry()
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler

@@ -1,0 +1,1 @@
+"""Domain logic: what Kestrel does, independent of Lambda, HTTP and SQS."""

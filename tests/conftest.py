@@ -1,0 +1,96 @@
+"""The test platform: a real PostgreSQL 16, a real AWS API emulator over HTTP, a local Sentry.
+
+PostgreSQL is the embedded server from the ``pgserver`` wheel in ``.state/``
+unless ``DATABASE_URL`` names a server (superuser URL) to use instead; each
+run gets its own database. moto runs as a separate server process on a free
+127.0.0.1 port, and the code reaches it through ``AWS_ENDPOINT_URL`` exactly
+as production code reaches AWS.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kestrel_local.moto_server import MotoServer, start_moto
+from kestrel_local.postgres import LocalDatabase, drop_database, provision, start_embedded
+from kestrel_local.sentry import SentryIngest
+
+ROOT = Path(__file__).resolve().parents[1]
+REGION = "eu-west-1"
+UPLOADS_BUCKET = "kestrel-test-uploads"
+
+
+def _clear_caches() -> None:
+    from shared import aws, db, observability, settings
+
+    settings.get_settings.cache_clear()
+    aws.client.cache_clear()
+    aws.secret_json.cache_clear()
+    aws.secret_string.cache_clear()
+    db.app_engine.cache_clear()
+    db._tenant_sessions.cache_clear()
+    observability.init_sentry.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> str:
+    external = os.environ.get("DATABASE_URL")
+    return external or start_embedded(ROOT / ".state" / "test-postgres")
+
+
+@pytest.fixture(scope="session")
+def database(admin_url: str) -> Iterator[LocalDatabase]:
+    name = f"kestrel_test_{uuid.uuid4().hex[:8]}"
+    db = provision(admin_url, name)
+    yield db
+    drop_database(admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[MotoServer]:
+    server = start_moto()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sentry() -> Iterator[SentryIngest]:
+    ingest = SentryIngest().start()
+    yield ingest
+    ingest.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) -> Iterator[LocalDatabase]:
+    """Configure the process as a Lambda would be configured, pointing at the local services."""
+    env = {
+        "KESTREL_STAGE": "test",
+        "KESTREL_DATABASE_URL": database.app_url,
+        "KESTREL_MIGRATION_DATABASE_URL": database.owner_url,
+        "KESTREL_UPLOADS_BUCKET": UPLOADS_BUCKET,
+        "KESTREL_DB_LOCK_TIMEOUT_MS": "1000",
+        "KESTREL_SENTRY_DSN": sentry.dsn,
+        "AWS_ENDPOINT_URL": moto.endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_SERVICE_NAME": "kestrel",
+        "POWERTOOLS_METRICS_NAMESPACE": "Kestrel/test",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            patch.delenv(name, raising=False)
+        _clear_caches()
+        from shared.migrate import migrate_to_head
+
+        migrate_to_head()
+        yield database
+        _clear_caches()

@@ -1,0 +1,124 @@
+"""Row-level security keeps tenants apart in the database itself, whatever the code does."""
+
+import uuid
+from datetime import timedelta
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from shared.auth import Principal
+from shared.dal import idempotency, jobs, tenants
+from shared.db import app_engine, tenant_transaction
+from shared.logic import keywords, projects
+from shared.orm import TENANT_TABLES
+from shared.schemas.keywords import KeywordIn
+from shared.schemas.projects import ProjectIn, PropertyIn
+from tests.support.tenants import new_tenant, owner_connection
+
+
+def _populate(owner_url: str) -> str:
+    """A tenant with a row in every tenant table."""
+    tenant_id = new_tenant(owner_url)
+    principal = Principal(subject="auth0|seed", tenant_id=tenant_id, permissions=frozenset())
+    project = projects.create_project(principal, ProjectIn(name="Site", domain=f"{tenant_id.replace('_', '-')}.example.com"))
+    projects.create_property(principal, project.id, PropertyIn(site_url=f"sc-domain:{tenant_id.replace('_', '-')}.example.com"))
+    keywords.add_keyword(principal, project.id, KeywordIn(text="best running shoes"))
+    with tenant_transaction(tenant_id) as session:
+        tenants.touch_user(session, "auth0|seed")
+        jobs.create(session, kind="keyword_import", project_id=project.id, input={}, created_by="auth0|seed")
+        idempotency.claim(session, "seed-work", lease=timedelta(minutes=1))
+    return tenant_id
+
+
+@pytest.fixture(scope="module")
+def two_tenants(platform):
+    return _populate(platform.owner_url), _populate(platform.owner_url)
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_a_tenant_sees_only_its_own_rows(two_tenants, table):
+    tenant_a, tenant_b = two_tenants
+    with tenant_transaction(tenant_a) as session:
+        owners = set(session.scalars(text(f"SELECT DISTINCT tenant_id FROM {table}")))
+    assert owners == {tenant_a}
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_without_tenant_context_nothing_is_visible(two_tenants, table):
+    with app_engine().connect() as conn:
+        assert conn.scalar(text(f"SELECT count(*) FROM {table}")) == 0
+
+
+def test_writes_for_another_tenant_are_refused(two_tenants):
+    tenant_a, tenant_b = two_tenants
+    with pytest.raises(DBAPIError, match="row-level security"), tenant_transaction(tenant_a) as session:
+        session.execute(
+            text("INSERT INTO projects (tenant_id, name, domain) VALUES (:t, 'x', 'intruder.example.com')"),
+            {"t": tenant_b},
+        )
+    with tenant_transaction(tenant_a) as session:
+        changed = session.execute(text("UPDATE projects SET name = 'hijacked' WHERE tenant_id = :t"), {"t": tenant_b})
+        deleted = session.execute(text("DELETE FROM keywords WHERE tenant_id = :t"), {"t": tenant_b})
+        assert changed.rowcount == 0
+        assert deleted.rowcount == 0
+    with tenant_transaction(tenant_b) as session:
+        assert "hijacked" not in set(session.scalars(text("SELECT name FROM projects")))
+        assert session.scalar(text("SELECT count(*) FROM keywords")) == 1
+
+
+def test_moving_a_row_to_another_tenant_is_refused(two_tenants):
+    tenant_a, tenant_b = two_tenants
+    with pytest.raises(DBAPIError, match="row-level security"), tenant_transaction(tenant_a) as session:
+        session.execute(text("UPDATE keywords SET tenant_id = :t"), {"t": tenant_b})
+
+
+def test_the_application_role_cannot_bypass_row_level_security(two_tenants):
+    with app_engine().connect() as conn:
+        role = conn.execute(
+            text("SELECT rolsuper, rolbypassrls, current_user FROM pg_roles WHERE rolname = current_user")
+        ).one()
+        assert role.rolsuper is False
+        assert role.rolbypassrls is False
+        owned = conn.scalar(text("SELECT count(*) FROM pg_tables WHERE tableowner = current_user"))
+        assert owned == 0
+        forced = conn.execute(
+            text("SELECT relname FROM pg_class WHERE relname = ANY(:t) AND relrowsecurity AND relforcerowsecurity"),
+            {"t": list(TENANT_TABLES)},
+        ).scalars()
+        assert set(forced) == set(TENANT_TABLES)
+
+    attempts = [
+        "ALTER TABLE projects DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE projects NO FORCE ROW LEVEL SECURITY",
+        "DROP POLICY tenant_isolation ON projects",
+        "SET ROLE kestrel_owner",
+        "ALTER ROLE kestrel_app BYPASSRLS",
+    ]
+    for statement in attempts:
+        with pytest.raises(DBAPIError), app_engine().connect() as conn:
+            conn.execute(text(statement))
+    # row_security = off makes a query that RLS would filter fail instead of bypassing the policy.
+    with pytest.raises(DBAPIError, match="row-level security"), app_engine().connect() as conn:
+        conn.execute(text("SET row_security = off"))
+        conn.execute(text("SELECT * FROM projects"))
+
+
+def test_foreign_keys_cannot_point_across_tenants(platform, two_tenants):
+    tenant_a, tenant_b = two_tenants
+    with tenant_transaction(tenant_b) as session:
+        project_b = session.scalar(text("SELECT id FROM projects"))
+    # Even the owner, who may write any tenant's rows under that tenant's context, cannot attach A's keyword to B's project.
+    with owner_connection(platform.owner_url) as conn, pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_a,))
+        conn.execute(
+            "INSERT INTO keywords (tenant_id, project_id, text, locale, country, device) VALUES (%s, %s, 'x', 'en', 'US', 'desktop')",
+            (tenant_a, project_b),
+        )
+
+
+def test_unknown_tenant_context_sees_nothing(two_tenants):
+    with tenant_transaction(f"org_{uuid.uuid4().hex[:12]}") as session:
+        for table in TENANT_TABLES:
+            assert session.scalar(text(f"SELECT count(*) FROM {table}")) == 0
