@@ -45,6 +45,7 @@ class Authorize:
 
     def __init__(self, permission: str) -> None:
         self.permission = permission
+        self.__name__ = f"requires {permission}"  # Powertools names middlewares in its debug log
 
     def __call__(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
         principal = Principal.from_claims(app.current_event.request_context.authorizer.jwt_claim)

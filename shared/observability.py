@@ -43,7 +43,6 @@ def init_sentry() -> bool:
         environment=get_settings().stage,
         integrations=[AwsLambdaIntegration(timeout_warning=True)],
         traces_sample_rate=0.0,
-        send_default_pii=False,
     )
     return True
 

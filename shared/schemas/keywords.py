@@ -1,12 +1,11 @@
 """Tracked keywords. The same model validates API input and each line of an import file."""
 
-import re
 import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, StringConstraints, TypeAdapter
 
 from shared.schemas.common import InputModel, OutputModel
 
@@ -33,11 +32,14 @@ Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Field(max_length=20), AfterValidator(_tags)]
 
 
-def _url(value: AnyHttpUrl | None) -> str | None:
-    return str(value) if value is not None else None
+_HTTP_URL = TypeAdapter(AnyHttpUrl)
 
 
-TargetUrl = Annotated[AnyHttpUrl | None, AfterValidator(_url)]
+def _http_url(value: str | None) -> str | None:
+    return str(_HTTP_URL.validate_python(value)) if value is not None else None
+
+
+TargetUrl = Annotated[str | None, StringConstraints(max_length=2048), AfterValidator(_http_url)]
 
 
 class KeywordIn(InputModel):
