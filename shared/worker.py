@@ -121,7 +121,13 @@ def unit_of_work(tenant_id: str, key: str, *, lease: timedelta) -> Iterator[Call
     def mark_done(session: TenantSession) -> None:
         idempotency.complete(session, key)
 
-    yield mark_done
+    try:
+        yield mark_done
+    except BaseException:
+        # The work failed and rolled back; a crash instead would leave the lease to expire.
+        with tenant_transaction(tenant_id) as session:
+            idempotency.release(session, key)
+        raise
 
 
 class SqsWorker[M]:

@@ -3,13 +3,14 @@
 ``claim`` commits an ``in_progress`` marker with a lease before the work
 starts; ``complete`` is written in the same transaction as the work's final
 writes. A redelivery after completion is then a no-op, and a crash mid-work
-leaves an expiring lease, after which a redelivery reruns the work.
+leaves an expiring lease, after which a redelivery reruns the work. A failure
+the process survives releases the claim at once (``release``).
 """
 
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.db import TenantSession
@@ -42,4 +43,15 @@ def complete(session: TenantSession, key: str) -> None:
         update(IdempotencyRecord)
         .where(IdempotencyRecord.tenant_id == session.tenant_id, IdempotencyRecord.key == key)
         .values(status="completed", completed_at=func.now())
+    )
+
+
+def release(session: TenantSession, key: str) -> None:
+    """Give up an unfinished claim, so that a retry can run the work at once."""
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.tenant_id == session.tenant_id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.status == "in_progress",
+        )
     )

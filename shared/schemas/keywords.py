@@ -17,6 +17,8 @@ def normalize_keyword(value: str) -> str:
     text = " ".join(unicodedata.normalize("NFKC", value).lower().split())
     if not text:
         raise ValueError("must not be empty")
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise ValueError("must not contain control characters")
     return text
 
 
