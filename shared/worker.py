@@ -123,8 +123,8 @@ def unit_of_work(tenant_id: str, key: str, *, lease: timedelta) -> Iterator[Call
 
     try:
         yield mark_done
-    except BaseException:
-        # The work failed and rolled back; a crash instead would leave the lease to expire.
+    except Exception:
+        # The work failed and rolled back; a crash instead leaves the lease to expire.
         with tenant_transaction(tenant_id) as session:
             idempotency.release(session, key)
         raise

@@ -1,0 +1,50 @@
+import pytest
+
+from shared.logic.keyword_csv import RejectedFile, parse_keyword_csv
+
+
+def parse(text: str):
+    return list(parse_keyword_csv(text.splitlines(keepends=True)))
+
+
+def test_header_is_case_and_space_insensitive_and_columns_optional():
+    lines = parse("Keyword , TARGET URL,Tags\nShoes,https://a.com/x,a;b|c\n")
+    assert lines[0].error is None
+    keyword = lines[0].keyword
+    assert keyword is not None
+    assert (keyword.text, keyword.target_url, keyword.tags) == ("shoes", "https://a.com/x", ["a", "b", "c"])
+    assert (keyword.locale, keyword.country, keyword.device) == ("en", "US", "desktop")
+
+
+def test_line_numbers_count_physical_lines_including_quoted_newlines():
+    lines = parse('keyword,tags\n"multi\nline",x\nok,\n,\nbad,\n')
+    assert [line.line for line in lines] == [2, 4, 6]
+    assert lines[0].keyword is not None
+    assert lines[0].keyword.text == "multi line"
+    assert lines[2].keyword is not None
+
+
+def test_wrong_field_count_is_a_line_error():
+    lines = parse("keyword,country\nshoes\nboots,us,extra\n")
+    assert [line.error for line in lines] == ["expected 2 fields, found 1", "expected 2 fields, found 3"]
+
+
+def test_reasons_name_the_column():
+    (line,) = parse("keyword,device,target_url\nshoes,tablet,notaurl\n")
+    assert line.error is not None
+    assert line.error.startswith("device: ")
+    assert "target_url: " in line.error
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("", "empty"), ("foo\n", "missing column(s) keyword"), ("keyword,Keyword\n", "repeated column(s) keyword")],
+)
+def test_rejected_files(text, reason):
+    with pytest.raises(RejectedFile, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        parse(text)
+
+
+def test_control_characters_are_rejected_per_line():
+    (line,) = parse("keyword\nbad\x07bell\n")
+    assert line.error == "keyword: Value error, must not contain control characters"
