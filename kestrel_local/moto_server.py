@@ -44,7 +44,7 @@ def start_moto(port: int | None = None, *, timeout: float = 30.0) -> MotoServer:
         if process.poll() is not None:
             raise RuntimeError(f"moto server exited with {process.returncode} before listening on port {port}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1):
                 return MotoServer(port=port, process=process)
         except OSError:
             time.sleep(0.1)

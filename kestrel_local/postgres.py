@@ -34,16 +34,23 @@ def start_embedded(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so a second `make up`
     # or test run attaches to it instead of paying for a start.
-    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)  # type: ignore[attr-defined]
     return str(server.get_uri())
 
 
 def _with_database(url: str, database: str, user: str, password: str) -> str:
-    parsed: URL = make_url(url).set(drivername="postgresql+psycopg", database=database, username=user, password=password)
+    parsed: URL = make_url(url).set(
+        drivername="postgresql+psycopg", database=database, username=user, password=password
+    )
     return parsed.render_as_string(hide_password=False)
 
 
-def provision(admin_url: str, database: str, *, password: str = "kestrel-local") -> LocalDatabase:
+def provision(
+    admin_url: str,
+    database: str,
+    *,
+    password: str = "kestrel-local",  # noqa: S107 - a local-only database
+) -> LocalDatabase:
     """Create the roles and the database if missing (safe to run again)."""
     admin = make_url(admin_url).set(drivername="postgresql")
     conninfo = admin.render_as_string(hide_password=False)
@@ -52,10 +59,14 @@ def provision(admin_url: str, database: str, *, password: str = "kestrel-local")
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             verb = sql.SQL("ALTER") if exists else sql.SQL("CREATE")
             conn.execute(
-                sql.SQL("{} ROLE {} LOGIN PASSWORD {}{}").format(verb, sql.Identifier(role), sql.Literal(password), extra)
+                sql.SQL("{} ROLE {} LOGIN PASSWORD {}{}").format(
+                    verb, sql.Identifier(role), sql.Literal(password), extra
+                )
             )
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(OWNER_ROLE)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(OWNER_ROLE))
+            )
     return LocalDatabase(
         admin_url=_with_database(admin_url, database, admin.username or "postgres", admin.password or ""),
         owner_url=_with_database(admin_url, database, OWNER_ROLE, password),

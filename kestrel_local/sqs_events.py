@@ -24,7 +24,11 @@ def sqs_record(message: dict[str, Any], *, queue_arn: str, region: str) -> dict[
             "SentTimestamp": attributes.get("SentTimestamp", "0"),
             "SenderId": attributes.get("SenderId", "AIDAIENQZJOLO23YVJ4VO"),
             "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", "0"),
-            **{k: v for k, v in attributes.items() if k in ("MessageGroupId", "MessageDeduplicationId", "SequenceNumber")},
+            **{
+                k: v
+                for k, v in attributes.items()
+                if k in ("MessageGroupId", "MessageDeduplicationId", "SequenceNumber")
+            },
         },
         "messageAttributes": {
             name: _attribute_to_event(value) for name, value in message.get("MessageAttributes", {}).items()

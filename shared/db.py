@@ -51,7 +51,9 @@ def app_url(settings: Settings) -> URL:
     if settings.database_url is not None:
         return _psycopg_url(settings.database_url.get_secret_value())
     if settings.db_secret_arn is None:
-        raise RuntimeError("No database configured: set KESTREL_DATABASE_URL, or KESTREL_DB_HOST and KESTREL_DB_SECRET_ARN")
+        raise RuntimeError(
+            "No database configured: set KESTREL_DATABASE_URL, or KESTREL_DB_HOST and KESTREL_DB_SECRET_ARN"
+        )
     return _url_from_secret(settings.db_secret_arn, settings)
 
 

@@ -37,10 +37,8 @@ def set_app_role_password(engine: Engine, settings: Settings) -> None:
         return
     password = aws.secret_json(settings.db_secret_arn)["password"]
     with engine.begin() as conn:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
         statement = sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(APP_ROLE), sql.Literal(password))
-        raw.cursor().execute(statement)
+        conn.exec_driver_sql(statement.as_string())
 
 
 def migrate_to_head() -> None:

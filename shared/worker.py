@@ -20,9 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -55,7 +57,11 @@ def classify(exc: BaseException) -> ErrorClass:
         return "transient"
     if isinstance(exc, DBAPIError):
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
-        if exc.connection_invalidated or sqlstate in _TRANSIENT_SQLSTATES or sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES:
+        if (
+            exc.connection_invalidated
+            or sqlstate in _TRANSIENT_SQLSTATES
+            or sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
+        ):
             return "transient"
         # A data error (bad value, constraint) will fail the same way every time.
         return "permanent" if sqlstate[:2] in {"22", "23"} else "transient"
@@ -166,17 +172,16 @@ class SqsWorker[M]:
             metrics.add_metric(name="MessagesQuarantined", unit="Count", value=1)
             report_to_sentry(exc, worker=self.name, message_id=record.message_id, body=record.body[:2000])
 
-    def lambda_handler(self) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    def lambda_handler(self) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
         init_sentry()
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
         @logger.inject_lambda_context(clear_state=True)
         @tracer.capture_lambda_handler
         @metrics.log_metrics
-        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
             return process_partial_response(
                 event=event, record_handler=self.handle_record, processor=processor, context=context
             )
 
         return handler
-

@@ -97,7 +97,9 @@ def test_malformed_json_and_bad_ids_are_client_errors(api, project):
 
 
 def test_pagination_walks_every_project_once(api):
-    created = {api.post("/v1/projects", {"name": f"P{i}", "domain": f"site{i}.example.com"}).json["id"] for i in range(7)}
+    created = {
+        api.post("/v1/projects", {"name": f"P{i}", "domain": f"site{i}.example.com"}).json["id"] for i in range(7)
+    }
     seen: list[str] = []
     cursor = None
     pages = 0

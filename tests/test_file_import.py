@@ -34,7 +34,9 @@ def queues(platform):
         },
     )
     # moto announces a new notification configuration with an s3:TestEvent, as S3 does; drain it.
-    for message in sqs().receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+    for message in (
+        sqs().receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    ):
         sqs().delete_message(QueueUrl=queues.url, ReceiptHandle=message["ReceiptHandle"])
     return queues
 
@@ -87,15 +89,21 @@ def job_status(api, project, job_id) -> dict:
 
 
 def keyword_texts(api, project) -> list[str]:
-    return sorted(kw["text"] for kw in api.get(f"/v1/projects/{project['id']}/keywords", query={"limit": "200"}).json["items"])
+    return sorted(
+        kw["text"] for kw in api.get(f"/v1/projects/{project['id']}/keywords", query={"limit": "200"}).json["items"]
+    )
 
 
 def dlq_messages(queues) -> list[dict]:
-    found = []
+    found: list[dict] = []
     while True:
-        batch = sqs().receive_message(
-            QueueUrl=queues.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
-        ).get("Messages", [])
+        batch = (
+            sqs()
+            .receive_message(
+                QueueUrl=queues.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+            )
+            .get("Messages", [])
+        )
         if not batch:
             return found
         for message in batch:
@@ -243,7 +251,9 @@ def test_upload_for_an_unknown_tenant_is_quarantined(api, queues, worker, sentry
     assert deliver(worker, receive(queues.url, 1), queues, function_name="file_import") == set()
     quarantined = dlq_messages(queues)
     assert len(quarantined) == 1
-    assert quarantined[0]["MessageAttributes"]["kestrel.quarantine_reason"]["StringValue"] == "Unknown tenant 'org_ghost'."
+    assert (
+        quarantined[0]["MessageAttributes"]["kestrel.quarantine_reason"]["StringValue"] == "Unknown tenant 'org_ghost'."
+    )
     assert unquote_plus(json.loads(quarantined[0]["Body"])["Records"][0]["s3"]["object"]["key"]) == key
     assert ("PermanentError", "Unknown tenant 'org_ghost'.") in sentry.exceptions()
 

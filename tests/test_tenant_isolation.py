@@ -22,8 +22,12 @@ def _populate(owner_url: str) -> str:
     """A tenant with a row in every tenant table."""
     tenant_id = new_tenant(owner_url)
     principal = Principal(subject="auth0|seed", tenant_id=tenant_id, permissions=frozenset())
-    project = projects.create_project(principal, ProjectIn(name="Site", domain=f"{tenant_id.replace('_', '-')}.example.com"))
-    projects.create_property(principal, project.id, PropertyIn(site_url=f"sc-domain:{tenant_id.replace('_', '-')}.example.com"))
+    project = projects.create_project(
+        principal, ProjectIn(name="Site", domain=f"{tenant_id.replace('_', '-')}.example.com")
+    )
+    projects.create_property(
+        principal, project.id, PropertyIn(site_url=f"sc-domain:{tenant_id.replace('_', '-')}.example.com")
+    )
     keywords.add_keyword(principal, project.id, KeywordIn(text="best running shoes"))
     with tenant_transaction(tenant_id) as session:
         tenants.touch_user(session, "auth0|seed")
@@ -39,7 +43,7 @@ def two_tenants(platform):
 
 @pytest.mark.parametrize("table", TENANT_TABLES)
 def test_a_tenant_sees_only_its_own_rows(two_tenants, table):
-    tenant_a, tenant_b = two_tenants
+    tenant_a, _ = two_tenants
     with tenant_transaction(tenant_a) as session:
         owners = set(session.scalars(text(f"SELECT DISTINCT tenant_id FROM {table}")))
     assert owners == {tenant_a}
@@ -61,8 +65,8 @@ def test_writes_for_another_tenant_are_refused(two_tenants):
     with tenant_transaction(tenant_a) as session:
         changed = session.execute(text("UPDATE projects SET name = 'hijacked' WHERE tenant_id = :t"), {"t": tenant_b})
         deleted = session.execute(text("DELETE FROM keywords WHERE tenant_id = :t"), {"t": tenant_b})
-        assert changed.rowcount == 0
-        assert deleted.rowcount == 0
+        assert changed.rowcount == 0  # type: ignore[attr-defined]
+        assert deleted.rowcount == 0  # type: ignore[attr-defined]
     with tenant_transaction(tenant_b) as session:
         assert "hijacked" not in set(session.scalars(text("SELECT name FROM projects")))
         assert session.scalar(text("SELECT count(*) FROM keywords")) == 1
@@ -109,11 +113,13 @@ def test_foreign_keys_cannot_point_across_tenants(platform, two_tenants):
     tenant_a, tenant_b = two_tenants
     with tenant_transaction(tenant_b) as session:
         project_b = session.scalar(text("SELECT id FROM projects"))
-    # Even the owner, who may write any tenant's rows under that tenant's context, cannot attach A's keyword to B's project.
+    # Even the owner, who may write any tenant's rows under that tenant's context,
+    # cannot attach A's keyword to B's project.
     with owner_connection(platform.owner_url) as conn, pytest.raises(psycopg.errors.ForeignKeyViolation):
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_a,))
         conn.execute(
-            "INSERT INTO keywords (tenant_id, project_id, text, locale, country, device) VALUES (%s, %s, 'x', 'en', 'US', 'desktop')",
+            "INSERT INTO keywords (tenant_id, project_id, text, locale, country, device)"
+            " VALUES (%s, %s, 'x', 'en', 'US', 'desktop')",
             (tenant_a, project_b),
         )
 

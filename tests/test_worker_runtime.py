@@ -86,9 +86,11 @@ def test_live_work_is_not_run_twice_at_once(platform):
     tenant_id = new_tenant(platform.owner_url)
     with unit_of_work(tenant_id, "job-3", lease=timedelta(minutes=5)) as first:
         assert first is not None
-        with pytest.raises(TransientError, match="running in another invocation"):
-            with unit_of_work(tenant_id, "job-3", lease=timedelta(minutes=5)):
-                pass
+        with (
+            pytest.raises(TransientError, match="running in another invocation"),
+            unit_of_work(tenant_id, "job-3", lease=timedelta(minutes=5)),
+        ):
+            pass
         with tenant_transaction(tenant_id) as session:
             first(session)
 
@@ -101,5 +103,8 @@ def test_failed_work_releases_its_claim(platform):
 
 
 def test_unknown_tenant_is_permanent(platform):
-    with pytest.raises(PermanentError, match="Unknown tenant"), unit_of_work(f"org_{uuid.uuid4().hex[:8]}", "k", lease=timedelta(1)):
+    with (
+        pytest.raises(PermanentError, match="Unknown tenant"),
+        unit_of_work(f"org_{uuid.uuid4().hex[:8]}", "k", lease=timedelta(1)),
+    ):
         pass

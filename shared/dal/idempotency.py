@@ -20,12 +20,12 @@ Claim = Literal["claimed", "completed", "busy"]
 
 
 def claim(session: TenantSession, key: str, *, lease: timedelta) -> Claim:
-    stmt = insert(IdempotencyRecord).values(
+    new = insert(IdempotencyRecord).values(
         tenant_id=session.tenant_id, key=key, status="in_progress", locked_until=func.now() + lease
     )
-    stmt = stmt.on_conflict_do_update(
+    stmt = new.on_conflict_do_update(
         index_elements=[IdempotencyRecord.tenant_id, IdempotencyRecord.key],
-        set_={"locked_until": stmt.excluded.locked_until},
+        set_={"locked_until": new.excluded.locked_until},
         where=(IdempotencyRecord.status == "in_progress") & (IdempotencyRecord.locked_until < func.now()),
     ).returning(IdempotencyRecord.key)
     if session.execute(stmt).first() is not None:

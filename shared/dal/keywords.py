@@ -22,9 +22,7 @@ def insert_new(session: TenantSession, project_id: uuid.UUID, keywords: Sequence
     """
     if not keywords:
         return []
-    rows = [
-        {"tenant_id": session.tenant_id, "project_id": project_id, **kw.model_dump(mode="json")} for kw in keywords
-    ]
+    rows = [{"tenant_id": session.tenant_id, "project_id": project_id, **kw.model_dump(mode="json")} for kw in keywords]
     stmt = (
         insert(Keyword)
         .values(rows)

@@ -30,7 +30,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 def keyset_page[M](
-    session: TenantSession, stmt: Select[tuple[M]], model: Any, *, limit: int, cursor: str | None
+    session: TenantSession, stmt: Select[M], model: Any, *, limit: int, cursor: str | None
 ) -> tuple[list[M], str | None]:
     if cursor:
         created_at, row_id = decode_cursor(cursor)

@@ -24,9 +24,7 @@ def create(session: TenantSession, *, name: str, domain: str, brand_terms: list[
 
 
 def get(session: TenantSession, project_id: uuid.UUID) -> Project:
-    project = session.scalar(
-        select(Project).where(Project.tenant_id == session.tenant_id, Project.id == project_id)
-    )
+    project = session.scalar(select(Project).where(Project.tenant_id == session.tenant_id, Project.id == project_id))
     if project is None:
         raise NotFound(f"Project {project_id} does not exist.")
     return project

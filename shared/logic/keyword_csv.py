@@ -80,7 +80,9 @@ def parse_keyword_csv(lines: Iterable[str]) -> Iterator[ParsedLine]:
             line = previous_end + 1
             previous_end = reader.line_num
             if any("\x00" in cell for cell in row):
-                raise RejectedFile(f"The file is not readable CSV (line {line}): it contains NUL bytes, as binary files do.")
+                raise RejectedFile(
+                    f"The file is not readable CSV (line {line}): it contains NUL bytes, as binary files do."
+                )
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(columns):

@@ -38,7 +38,11 @@ def start(principal: Principal, project_id: uuid.UUID, data: KeywordImportIn) ->
         projects.get(session, project_id)
         tenants.touch_user(session, principal.subject)
         job = jobs.create(
-            session, kind=JOB_KIND, project_id=project_id, input={"filename": data.filename}, created_by=principal.subject
+            session,
+            kind=JOB_KIND,
+            project_id=project_id,
+            input={"filename": data.filename},
+            created_by=principal.subject,
         )
         key = UploadKey(tenant_id=principal.tenant_id, kind=KEYWORD_IMPORT, job_id=job.id)
         job.input = {"filename": data.filename, "bucket": get_settings().uploads_bucket, "key": key.object_key}
@@ -94,9 +98,7 @@ class _Progress:
             jobs.report_progress(session, self.job_id, percent=percent, counters=counters)
 
 
-def run(
-    key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: Callable[[TenantSession], None]
-) -> str:
+def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: Callable[[TenantSession], None]) -> str:
     """Load one uploaded keyword file into its job's project. Returns the job's final status."""
     with tenant_transaction(key.tenant_id) as session:
         try:

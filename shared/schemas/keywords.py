@@ -87,5 +87,3 @@ class KeywordDuplicate(BaseModel):
 class KeywordBulkOut(BaseModel):
     created: list[KeywordOut]
     duplicates: list[KeywordDuplicate]
-
-

@@ -38,7 +38,11 @@ class ApiClient:
         authenticated: bool = True,
         raw_body: str | None = None,
     ) -> Reply:
-        jwt = claims(tenant_id or self.tenant_id, subject=self.subject, permissions=permissions) if authenticated else None
+        jwt = (
+            claims(tenant_id or self.tenant_id, subject=self.subject, permissions=permissions)
+            if authenticated
+            else None
+        )
         event = http_event(method, path, body=body, query=query, jwt_claims=jwt, raw_body=raw_body)
         response = self.handler(event, LocalLambdaContext(function_name=self.function_name, timeout_seconds=29))
         return Reply(status=response["statusCode"], headers=response.get("headers", {}), raw=response.get("body", ""))

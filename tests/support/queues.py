@@ -1,4 +1,4 @@
-"""Worker queues in the AWS emulator, and delivering their messages to a handler as Lambda's event source mapping does."""
+"""Worker queues in the AWS emulator; delivering their messages to a handler as Lambda's event source mapping does."""
 
 import json
 import time
@@ -81,7 +81,9 @@ def deliver(handler: Any, messages: list[dict[str, Any]], queues: WorkerQueues, 
     failed = failed_message_ids(response)
     succeeded = [m for m in messages if m["MessageId"] not in failed]
     for start in range(0, len(succeeded), 10):
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(succeeded[start : start + 10])]
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(succeeded[start : start + 10])
+        ]
         sqs().delete_message_batch(QueueUrl=queues.url, Entries=entries)
     return failed
 

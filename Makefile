@@ -1,0 +1,62 @@
+# Kestrel: the two commands are `make up` (run the platform locally) and `make test` (everything CI checks).
+# Both install what they need on a fresh machine and are safe to run again.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.kestrel-installed
+NODE_STAMP := node_modules/.kestrel-installed
+PYTHON_SOURCES := shared functions kestrel_local migrations tests
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down test lint typecheck pytest package fmt clean
+
+help:
+	@echo "make up        bring the whole platform up locally (PostgreSQL, AWS emulator, migrations, demo data)"
+	@echo "make test      lint, types, unit, integration and packaging tests (what CI runs)"
+	@echo "make package   package the dev and prod stacks (npx sls package) into .serverless-<stage>/"
+	@echo "make fmt       format the Python code"
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/find-python312.sh
+	@python312="$$(scripts/find-python312.sh)" && \
+	  if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
+	    rm -rf $(VENV) && "$$python312" -m venv $(VENV); \
+	  fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP)
+
+up: setup
+	$(BIN)/kestrel up
+
+down: setup
+	$(BIN)/kestrel down
+
+lint: $(VENV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV_STAMP)
+	$(BIN)/mypy $(PYTHON_SOURCES)
+
+pytest: setup
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+package: setup
+	for stage in dev prod; do npx sls package --stage $$stage --package .serverless-$$stage || exit 1; done
+
+fmt: $(VENV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf .serverless .serverless-* .pytest_cache .mypy_cache .ruff_cache
