@@ -55,7 +55,8 @@ def provision(
     admin = make_url(admin_url).set(drivername="postgresql")
     conninfo = admin.render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        for role, extra in ((OWNER_ROLE, sql.SQL("")), (APP_ROLE, sql.SQL(" NOBYPASSRLS"))):
+        # As with Aurora's master user: the owner may manage the application role, without being it.
+        for role, extra in ((OWNER_ROLE, sql.SQL(" CREATEROLE")), (APP_ROLE, sql.SQL(" NOBYPASSRLS"))):
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             verb = sql.SQL("ALTER") if exists else sql.SQL("CREATE")
             conn.execute(
@@ -63,6 +64,11 @@ def provision(
                     verb, sql.Identifier(role), sql.Literal(password), extra
                 )
             )
+        conn.execute(
+            sql.SQL("GRANT {} TO {} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE").format(
+                sql.Identifier(APP_ROLE), sql.Identifier(OWNER_ROLE)
+            )
+        )
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is None:
             conn.execute(
                 sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(OWNER_ROLE))
