@@ -11,12 +11,15 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kestrel_local.moto_server import MotoServer, start_moto
 from kestrel_local.postgres import LocalDatabase, drop_database, provision, start_embedded
 from kestrel_local.sentry import SentryIngest
+from tests.support.api import ApiClient
+from tests.support.tenants import new_tenant
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "eu-west-1"
@@ -94,3 +97,24 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
         migrate_to_head()
         yield database
         _clear_caches()
+
+
+@pytest.fixture(scope="session")
+def projects_handler(platform: LocalDatabase) -> Any:
+    from functions.api_projects.handler import handler
+
+    return handler
+
+
+@pytest.fixture
+def api(platform: LocalDatabase, projects_handler: Any) -> ApiClient:
+    """The projects API as a freshly provisioned tenant's user calls it."""
+    return ApiClient(projects_handler, "api_projects", new_tenant(platform.owner_url))
+
+
+@pytest.fixture
+def project(api: ApiClient) -> dict[str, Any]:
+    reply = api.post("/v1/projects", {"name": "Acme", "domain": "https://www.Acme.com/blog", "brand_terms": ["Acme"]})
+    assert reply.status == 201, reply.raw
+    project: dict[str, Any] = reply.json
+    return project

@@ -8,23 +8,9 @@ from tests.support.api import ApiClient
 from tests.support.tenants import new_tenant
 
 
-@pytest.fixture(scope="module")
-def handler(platform):
-    from functions.api_projects.handler import handler
-
-    return handler
-
-
 @pytest.fixture
-def api(platform, handler):
-    return ApiClient(handler, "api_projects", new_tenant(platform.owner_url))
-
-
-@pytest.fixture
-def project(api):
-    reply = api.post("/v1/projects", {"name": "Acme", "domain": "https://www.Acme.com/blog", "brand_terms": ["Acme"]})
-    assert reply.status == 201, reply.raw
-    return reply.json
+def handler(projects_handler):
+    return projects_handler
 
 
 def test_health_reports_database_at_migration_head(handler, platform):
@@ -49,6 +35,7 @@ def test_openapi_document_lists_the_routes(handler):
 
 def test_project_lifecycle(api, project):
     assert project["domain"] == "www.acme.com"
+    assert project["name"] == "Acme"
     assert project["brand_terms"] == ["acme"]
     path = f"/v1/projects/{project['id']}"
 

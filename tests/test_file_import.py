@@ -9,9 +9,8 @@ from sqlalchemy import text
 
 from shared.db import tenant_transaction
 from tests.conftest import UPLOADS_BUCKET
-from tests.support.api import ApiClient
 from tests.support.queues import create_worker_queues, deliver, put_presigned, queue_depth, receive, s3, sqs
-from tests.support.tenants import new_tenant, owner_connection
+from tests.support.tenants import owner_connection
 
 VALID_CSV = "keyword,country,device,tags\nrunning shoes,us,desktop,shoes;sale\ntrail shoes,GB,mobile,\n"
 
@@ -52,23 +51,6 @@ def worker(queues):
 
         yield handler
         get_settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def projects_handler(platform):
-    from functions.api_projects.handler import handler
-
-    return handler
-
-
-@pytest.fixture
-def api(platform, projects_handler):
-    return ApiClient(projects_handler, "api_projects", new_tenant(platform.owner_url))
-
-
-@pytest.fixture
-def project(api):
-    return api.post("/v1/projects", {"name": "Acme", "domain": f"{uuid.uuid4().hex[:8]}.example.com"}).json
 
 
 def start_import(api, project, data: bytes) -> dict:

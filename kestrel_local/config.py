@@ -1,0 +1,28 @@
+"""The local stack's own settings (ports, state directory, database), read once from the environment."""
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class LocalSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KESTREL_LOCAL_", extra="ignore")
+
+    state_dir: Path = PROJECT_ROOT / ".state" / "local"
+    aws_port: int = 4566
+    api_port: int = 3000
+    region: str = "eu-west-1"
+    database_name: str = "kestrel"
+    # A PostgreSQL superuser URL to use instead of the embedded server.
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
+    # Another AWS emulator (a licensed LocalStack, say) instead of starting moto.
+    aws_endpoint_url: str | None = Field(default=None, validation_alias=AliasChoices("AWS_ENDPOINT_URL"))
+
+
+@cache
+def local_settings() -> LocalSettings:
+    return LocalSettings()
