@@ -28,3 +28,38 @@ def fail(event: dict[str, Any], context: Any) -> None:
 
 def crash(event: dict[str, Any], context: Any) -> None:
     os._exit(3)
+
+
+def sqs_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Records each record it sees; bodies steer it: "fail" (item failure), "raise", "sleep:<s>"."""
+    import json
+
+    started = time.time()
+    failures = []
+    bodies = [record["body"] for record in event["Records"]]
+    if "raise" in bodies:
+        raise RuntimeError("batch blew up")
+    for body in bodies:
+        if body.startswith("sleep:"):
+            time.sleep(float(body.split(":", 1)[1]))
+    ended = time.time()
+    with open(os.environ["RECORD_FILE"], "a") as out:
+        for record in event["Records"]:
+            out.write(
+                json.dumps(
+                    {
+                        "pid": os.getpid(),
+                        "started": started,
+                        "ended": ended,
+                        "message_id": record["messageId"],
+                        "body": record["body"],
+                        "receive_count": record["attributes"]["ApproximateReceiveCount"],
+                        "batch_size": len(event["Records"]),
+                        "record": record,
+                    }
+                )
+                + "\n"
+            )
+            if record["body"] == "fail":
+                failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
