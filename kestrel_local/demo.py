@@ -1,12 +1,11 @@
 """Demo data for a freshly started local stack, created through the same domain logic the API uses."""
 
+from kestrel_local.tenants import ensure_tenant
 from shared.auth import Principal
 from shared.errors import Conflict
 from shared.logic import keywords, projects
 from shared.schemas.keywords import KeywordIn
 from shared.schemas.projects import ProjectIn, ProjectOut
-
-from kestrel_local.tenants import ensure_tenant
 
 DEMO_TENANT = "org_demo"
 DEMO_USER = "auth0|demo-user"

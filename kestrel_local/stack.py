@@ -36,7 +36,8 @@ def configure_runtime(database: LocalDatabase, aws_endpoint: str, settings: Loca
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
-    from shared import aws, db, settings as shared_settings
+    from shared import aws, db
+    from shared import settings as shared_settings
 
     shared_settings.get_settings.cache_clear()
     aws.client.cache_clear()

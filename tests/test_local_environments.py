@@ -43,7 +43,8 @@ def environments(tmp_path):
 def test_environment_is_warm_isolated_and_gets_a_context(environments):
     first = environments.invoke("echo", {"n": 1})
     second = environments.invoke("echo", {"n": 2})
-    assert first.ok and second.ok
+    assert first.ok
+    assert second.ok
     assert first.response["pid"] == second.response["pid"] != os.getpid()
     assert second.response["event"] == {"n": 2}
     assert second.response["function_name"] == "kestrel-local-echo"
