@@ -4,6 +4,7 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 import boto3
 import pytest
@@ -88,7 +89,7 @@ def test_deploy_migrates_to_head_and_answers_cloudformation(aws_configured):
     from functions.db_migrate.handler import handler
 
     responses = CloudFormationResponses()
-    context = LocalLambdaContext(function_name="db_migrate", timeout_seconds=300)
+    context: Any = LocalLambdaContext(function_name="db_migrate", timeout_seconds=300)
     handler(_event("Create", responses.url), context)
     handler(_event("Update", responses.url), context)  # running again is harmless
     handler(_event("Delete", responses.url), context)  # and deleting the stack keeps the data
@@ -110,6 +111,7 @@ def test_a_failed_migration_reports_failed_with_the_reason(aws_configured, monke
     monkeypatch.setenv("KESTREL_DB_NAME", "no_such_database")
     get_settings.cache_clear()
     responses = CloudFormationResponses()
-    handler(_event("Create", responses.url), LocalLambdaContext(function_name="db_migrate"))
+    context: Any = LocalLambdaContext(function_name="db_migrate")
+    handler(_event("Create", responses.url), context)
     assert responses.bodies[0]["Status"] == "FAILED"
     assert "no_such_database" in responses.bodies[0]["Reason"]

@@ -57,7 +57,7 @@ def _wait(predicate, timeout=30.0):
 
 @pytest.fixture
 def stoppable():
-    started = []
+    started: list[tuple[QueueRunner, Environments]] = []
     yield started.append
     for runner, environments in started:
         runner.stop()
