@@ -5,8 +5,6 @@ environment handed to it has every ``AWS_*`` variable removed. serverless-python
 fetches manylinux wheels with pip (PyPI) the first time and reuses its static cache afterwards.
 """
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.packaging.sls import STAGES, PackagedStage, package_stage
@@ -36,6 +34,5 @@ def pkg(packaged: dict[str, PackagedStage], stage: str) -> PackagedStage:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def platform() -> Iterator[None]:
+def platform() -> None:
     """Overrides the suite's autouse platform (PostgreSQL, moto, Sentry): templates need none of it."""
-    yield

@@ -1,9 +1,14 @@
 """Runs osls (``npx sls``) for the packaging tests: offline, without AWS credentials."""
 
+import fcntl
+import hashlib
 import json
 import os
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,10 +59,29 @@ class PackagedStage:
         return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
 
 
+@contextmanager
+def package_lock() -> Iterator[None]:
+    """One `sls package` at a time per checkout.
+
+    osls builds in the service's own `.serverless/` (wiping it first) and only then copies the
+    result to `--package`, so two packaging runs in one checkout at once (say, two pytest
+    sessions) would destroy each other's artifacts.
+    """
+    digest = hashlib.sha256(str(ROOT).encode()).hexdigest()[:16]
+    lock_path = Path(tempfile.gettempdir()) / f"kestrel-sls-package-{digest}.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def package_stage(stage: str, directory: Path) -> PackagedStage:
-    started = time.monotonic()
-    result = run_sls("package", "--stage", stage, "--package", str(directory))
-    seconds = time.monotonic() - started
+    with package_lock():
+        started = time.monotonic()
+        result = run_sls("package", "--stage", stage, "--package", str(directory))
+        seconds = time.monotonic() - started
     if result.returncode != 0:
         pytest.fail(
             f"sls package --stage {stage} failed ({result.returncode}):\n"

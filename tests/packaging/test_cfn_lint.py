@@ -9,13 +9,16 @@ from tests.packaging.sls import ROOT, PackagedStage
 
 pytestmark = [pytest.mark.packaging, pytest.mark.timeout(900)]
 
+# The cfn-lint console script, run by this interpreter (cfnlint has no __main__ module).
+CFN_LINT = "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"
+
 
 def test_cfn_lint_reports_nothing(pkg: PackagedStage) -> None:
     result = subprocess.run(
         [
             sys.executable,
-            "-m",
-            "cfnlint",
+            "-c",
+            CFN_LINT,
             "--config-file",
             str(ROOT / ".cfnlintrc.yaml"),
             "--format",

@@ -218,7 +218,7 @@ def test_log_retention(pkg: PackagedStage) -> None:
 def test_common_environment(pkg: PackagedStage) -> None:
     for name, resource in function_resources(pkg).items():
         env = resource["Properties"]["Environment"]["Variables"]
-        assert COMMON_ENVIRONMENT_KEYS <= set(env), name
+        assert set(env) >= COMMON_ENVIRONMENT_KEYS, name
         assert env["KESTREL_STAGE"] == pkg.stage
         assert env["POWERTOOLS_SERVICE_NAME"] == "kestrel"
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == f"Kestrel/{pkg.stage}"
@@ -410,7 +410,11 @@ def test_two_azs_private_subnets_route_through_the_nat(pkg: PackagedStage) -> No
     routes = [r["Properties"] for r in pkg.of_type("AWS::EC2::Route").values()]
     private = [r for r in routes if r["RouteTableId"] == {"Ref": "PrivateRouteTable"}]
     assert private == [
-        {"RouteTableId": {"Ref": "PrivateRouteTable"}, "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": {"Ref": "NatGateway"}}
+        {
+            "RouteTableId": {"Ref": "PrivateRouteTable"},
+            "DestinationCidrBlock": "0.0.0.0/0",
+            "NatGatewayId": {"Ref": "NatGateway"},
+        }
     ]
     associations = {
         a["Properties"]["SubnetId"]["Ref"]: a["Properties"]["RouteTableId"]["Ref"]
@@ -504,7 +508,9 @@ def test_database_migration_custom_resource_runs_the_alembic_head(pkg: PackagedS
     assert props["StackStage"] == pkg.stage
     assert {"DbWriterInstance", "DbProxyTargetGroup"} <= set(resource["DependsOn"])
     statements = role_statements(role_of(pkg, "db_migrate")[1])
-    assert grants(statements, "secretsmanager:GetSecretValue", {"Fn::GetAtt": ["DbCluster", "MasterUserSecret.SecretArn"]})
+    assert grants(
+        statements, "secretsmanager:GetSecretValue", {"Fn::GetAtt": ["DbCluster", "MasterUserSecret.SecretArn"]}
+    )
     assert grants(statements, "secretsmanager:GetSecretValue", {"Ref": "DbAppSecret"})
     assert grants(statements, "kms:Decrypt", STACK_KEY_ARN)
 
@@ -594,7 +600,8 @@ def test_no_wildcard_actions_or_resources_in_iam_policies(pkg: PackagedStage) ->
     assert documents
     for name, document in documents:
         for statement in as_list(document["Statement"]):
-            assert "NotAction" not in statement and "NotResource" not in statement, name
+            assert "NotAction" not in statement, name
+            assert "NotResource" not in statement, name
             actions = as_list(statement["Action"])
             assert not [a for a in actions if "*" in a], f"{name}: wildcard action in {statement}"
             if "*" in as_list(statement["Resource"]):
@@ -666,7 +673,17 @@ def test_artifact_holds_the_code_and_linux_wheels_only(pkg: PackagedStage) -> No
     tops = {Path(name).parts[0] for name in names}
     for required in ("functions", "shared", "migrations", "alembic.ini", "psycopg", "sqlalchemy", "alembic"):
         assert required in tops, required
-    for excluded in ("tests", "node_modules", ".venv", "bench", "docs", "nlp_service", "kestrel_local", ".state", "infra"):
+    for excluded in (
+        "tests",
+        "node_modules",
+        ".venv",
+        "bench",
+        "docs",
+        "nlp_service",
+        "kestrel_local",
+        ".state",
+        "infra",
+    ):
         assert excluded not in tops, excluded
     assert "serverless.yml" not in tops
     assert not [n for n in names if "__pycache__" in n and n.startswith(("functions/", "shared/"))]
