@@ -19,6 +19,7 @@ class FunctionSpec:
     memory_mb: int
     environment: dict[str, str]  # resolved against the local resources
     reserved_concurrency: int | None
+    arn: str = ""  # arn:aws:lambda:<region>:<account>:function:<physical_name>
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class QueueSpec:
     fifo: bool
     attributes: dict[str, str]  # CreateQueue attributes, RedrivePolicy pointing at the local DLQ ARN
     dead_letter_queue: str | None  # logical id of its DLQ
+    url: str = ""  # the local queue URL the template's Ref resolved to (provision checks the emulator agrees)
+    arn: str = ""  # arn:aws:sqs:<region>:<account>:<name>
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class EventSourceSpec:
 class TopicSpec:
     logical_id: str
     name: str
+    arn: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)  # CreateTopic attributes (DisplayName, FifoTopic...)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class SubscriptionSpec:
     topic: str  # TopicSpec.logical_id
     protocol: str  # "email", "sqs", ...
     endpoint: str
+    attributes: dict[str, str] = field(default_factory=dict)  # RawMessageDelivery, FilterPolicy...
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ class SecretSpec:
     logical_id: str
     name: str
     secret_string: str  # generated locally once from GenerateSecretString, or SecretString
+    arn: str = ""  # the partial ARN (no random suffix) a Ref resolves to; GetSecretValue accepts it
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,10 @@ class AlarmSpec:
     alarm_actions: tuple[str, ...]  # topic logical ids
     ok_actions: tuple[str, ...]
     description: str = ""
+    insufficient_data_actions: tuple[str, ...] = ()
+    actions_enabled: bool = True
+    unit: str | None = None
+    logical_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +135,10 @@ class ScheduleSpec:
     target_queue: str | None  # QueueSpec.logical_id for SQS targets
     target_function: str | None  # FunctionSpec.name for Lambda targets
     input: str | None  # the target's Input (JSON text)
+    arn: str = ""  # the rule's ARN (the scheduled event's "resources")
+    target_id: str = ""
+    message_group_id: str | None = None  # SqsParameters.MessageGroupId for FIFO targets
+    timezone: str = "UTC"  # AWS::Scheduler::Schedule ScheduleExpressionTimezone
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,8 @@ class StackSpec:
     secrets: dict[str, SecretSpec] = field(default_factory=dict)
     alarms: tuple[AlarmSpec, ...] = ()
     schedules: tuple[ScheduleSpec, ...] = ()
+    stack_name: str = ""
+    warnings: tuple[str, ...] = ()  # what the template has that the local stack does not emulate
 
 
 @dataclass(frozen=True)
