@@ -21,7 +21,6 @@ import os
 import re
 import secrets
 import string
-import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,10 +40,10 @@ from kestrel_local.model import (
     SubscriptionSpec,
     TopicSpec,
 )
+from kestrel_local.sls import package_lock, run_sls
 
 UNAVAILABLE = "local:unavailable:"
 TEMPLATE_FILE = "cloudformation-template-update-stack.json"
-PACKAGE_TIMEOUT_SECONDS = 900
 
 # Secrets Manager's punctuation set for GenerateSecretString / GetRandomPassword.
 _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
@@ -941,13 +940,6 @@ def template_cache_key(project_root: Path, params: Mapping[str, str]) -> str:
     return digest.hexdigest()[:32]
 
 
-def sls_environment() -> dict[str, str]:
-    """The environment osls packages in: no AWS credentials or endpoints, no telemetry."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    env.update(SLS_TELEMETRY_DISABLED="1", SLS_NOTIFICATIONS_MODE="off")
-    return env
-
-
 def package_local_template(project_root: Path, *, params: Mapping[str, str], cache_dir: Path) -> dict[str, Any]:
     """The local stage's CloudFormation template, packaged by osls once per change of its inputs."""
     key = template_cache_key(project_root, params)
@@ -956,18 +948,10 @@ def package_local_template(project_root: Path, *, params: Mapping[str, str], cac
         template: dict[str, Any] = json.loads(cached.read_text())
         return template
     package_dir = cache_dir / "package"
-    command = ["npx", "--no-install", "sls", "package", "--stage", "local", "--package", str(package_dir)]
-    for name, value in sorted(params.items()):
-        command.append(f"--param={name}={value}")
-    result = subprocess.run(
-        command,
-        cwd=project_root,
-        env=sls_environment(),
-        capture_output=True,
-        text=True,
-        timeout=PACKAGE_TIMEOUT_SECONDS,
-        check=False,
-    )
+    arguments = ["package", "--stage", "local", "--package", str(package_dir)]
+    arguments += [f"--param={name}={value}" for name, value in sorted(params.items())]
+    with package_lock(project_root):
+        result = run_sls(*arguments, cwd=project_root)
     if result.returncode != 0:
         raise RuntimeError(
             f"sls package --stage local failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
