@@ -13,14 +13,22 @@ class LocalSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KESTREL_LOCAL_", extra="ignore")
 
     state_dir: Path = PROJECT_ROOT / ".state" / "local"
+    host: str = "127.0.0.1"
     aws_port: int = 4566
     api_port: int = 3000
+    identity_port: int = 3001
     region: str = "eu-west-1"
     database_name: str = "kestrel"
+    audience: str = "https://api.kestrel.local"
     # A PostgreSQL superuser URL to use instead of the embedded server.
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
     # Another AWS emulator (a licensed LocalStack, say) instead of starting moto.
     aws_endpoint_url: str | None = Field(default=None, validation_alias=AliasChoices("AWS_ENDPOINT_URL"))
+    # Cloud-faithful by default. Tests shorten redelivery (the template says 6x the function timeout).
+    visibility_timeout_seconds: int | None = None
+    alarm_interval_seconds: float = 10.0
+    # Errors reported by the functions go here when set (a real Sentry DSN, or kestrel_local.sentry's).
+    sentry_dsn: str | None = None
 
 
 @cache

@@ -28,7 +28,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-DEFAULT_AUDIENCE = "https://api.dev.kestrel.example"
+DEFAULT_AUDIENCE = "https://api.kestrel.local"  # the local stage's auth0Audience
 DEFAULT_CLIENT_ID = "kestrel-local-client"
 DEFAULT_LIFETIME_SECONDS = 24 * 3600
 
@@ -135,6 +135,14 @@ def mint_token(
         else:
             claims[name] = value
     return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, **(headers or {})})
+
+
+def current_signing_key(key_dir: Path) -> SigningKey:
+    """The key a running local issuer signs with, read from its directory (for `kestrel token`)."""
+    path = key_dir / _CURRENT
+    if not path.exists():
+        raise FileNotFoundError(f"No local identity key in {key_dir}: run `kestrel up` first.")
+    return SigningKey.from_pem(path.read_bytes())
 
 
 class LocalIdentity:

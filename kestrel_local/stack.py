@@ -1,41 +1,130 @@
-"""Bringing the local platform up: PostgreSQL, the AWS emulator, the schema and demo data."""
+"""The whole platform on one machine, from the packaged local template.
 
+PostgreSQL and the AWS emulator; the stack's queues, topics, buckets and
+secrets created in the emulator; the HTTP gateway in front of the API
+functions; an event-source-mapping runner per SQS event; schedules; alarms that
+mail ops. ``LocalStack.start()`` brings it up, ``stop()`` takes it down without
+losing queued messages.
+"""
+
+import json
 import os
-import signal
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
-from kestrel_local.config import LocalSettings
+import boto3
+
+from kestrel_local.alarms import AlarmEvaluator, LiveMetrics
+from kestrel_local.config import PROJECT_ROOT, LocalSettings
+from kestrel_local.environments import Environments
+from kestrel_local.gateway import Gateway
+from kestrel_local.identity import LocalIdentity
+from kestrel_local.mail import Mailbox, TopicPublisher
+from kestrel_local.model import StackSpec
 from kestrel_local.moto_server import MotoServer, start_moto
 from kestrel_local.postgres import LocalDatabase, provision, start_embedded
+from kestrel_local.provision import ProvisionedStack
+from kestrel_local.provision import provision as provision_resources
+from kestrel_local.queues_state import restore_queues, save_queues
+from kestrel_local.runner import QueueRunner
+from kestrel_local.schedules import Scheduler
+from kestrel_local.template import load_stack, package_local_template
+
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
-@dataclass
-class RunningStack:
-    database: LocalDatabase
+@dataclass(frozen=True)
+class StatePaths:
+    root: Path
+
+    @property
+    def runtime(self) -> Path:
+        return self.root / "runtime.json"
+
+    @property
+    def status(self) -> Path:
+        return self.root / "status.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def mail(self) -> Path:
+        return self.root / "mail"
+
+    @property
+    def identity(self) -> Path:
+        return self.root / "identity"
+
+    @property
+    def template_cache(self) -> Path:
+        return self.root / "template-cache"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    @property
+    def saved_queues(self) -> Path:
+        return self.root / "queues.json"
+
+    @property
+    def alarm_states(self) -> Path:
+        return self.root / "alarm-states.json"
+
+    @property
+    def postgres(self) -> Path:
+        return self.root / "postgres"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What a running stack tells the other `kestrel` commands (written to runtime.json)."""
+
+    pid: int
+    api_url: str
+    issuer: str
+    audience: str
     aws_endpoint: str
-    moto: MotoServer | None
+    region: str
+    app_database_url: str
+    owner_database_url: str
+    started_at: float
 
-    def stop(self) -> None:
-        if self.moto is not None:
-            self.moto.stop()
+    @classmethod
+    def read(cls, paths: StatePaths) -> "Runtime":
+        if not paths.runtime.exists():
+            raise RuntimeError("The local stack is not running: start it with `make up` (or `kestrel up`).")
+        return cls(**json.loads(paths.runtime.read_text()))
 
 
-def configure_runtime(database: LocalDatabase, aws_endpoint: str, settings: LocalSettings) -> None:
-    """Give this process the environment a Lambda of the local stage gets."""
-    os.environ.update(
-        {
-            "KESTREL_STAGE": "local",
-            "KESTREL_DATABASE_URL": database.app_url,
-            "KESTREL_MIGRATION_DATABASE_URL": database.owner_url,
-            "AWS_ENDPOINT_URL": aws_endpoint,
-            "AWS_REGION": settings.region,
-            "AWS_DEFAULT_REGION": settings.region,
-        }
-    )
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+def function_overrides(app_database_url: str, aws_endpoint: str, settings: LocalSettings) -> dict[str, str]:
+    """What differs for a function between AWS and this machine: endpoints and credentials, nothing else."""
+    overrides = {
+        "KESTREL_DATABASE_URL": app_database_url,
+        "KESTREL_DB_SSLMODE": "disable",
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_REGION": settings.region,
+        "AWS_DEFAULT_REGION": settings.region,
+        "POWERTOOLS_TRACE_DISABLED": "1",  # no X-Ray daemon locally
+        **LOCAL_CREDENTIALS,
+    }
+    if settings.sentry_dsn:
+        overrides["KESTREL_SENTRY_DSN"] = settings.sentry_dsn
+    else:
+        overrides["KESTREL_SENTRY_DSN_SECRET_NAME"] = ""  # the stage's secret does not exist locally
+    return overrides
+
+
+def configure_process(database: LocalDatabase, aws_endpoint: str, settings: LocalSettings) -> None:
+    """Let this process use the shared runtime (migrations, demo data) against the local services."""
+    os.environ.update(function_overrides(database.app_url, aws_endpoint, settings))
+    os.environ["KESTREL_STAGE"] = "local"
+    os.environ["KESTREL_MIGRATION_DATABASE_URL"] = database.owner_url
     from shared import aws, db
     from shared import settings as shared_settings
 
@@ -45,20 +134,182 @@ def configure_runtime(database: LocalDatabase, aws_endpoint: str, settings: Loca
     db._tenant_sessions.cache_clear()
 
 
-def start(settings: LocalSettings) -> RunningStack:
-    admin_url = settings.database_url or start_embedded(settings.state_dir / "postgres")
-    database = provision(admin_url, settings.database_name)
-    moto = None if settings.aws_endpoint_url else start_moto(settings.aws_port)
-    endpoint = settings.aws_endpoint_url or (moto.endpoint if moto else "")
-    configure_runtime(database, endpoint, settings)
-    from shared.migrate import migrate_to_head
-
-    migrate_to_head()
-    return RunningStack(database=database, aws_endpoint=endpoint, moto=moto)
+def start_database(settings: LocalSettings, paths: StatePaths) -> LocalDatabase:
+    admin_url = settings.database_url or start_embedded(paths.postgres)
+    return provision(admin_url, settings.database_name)
 
 
-def wait_for_interrupt() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+def load_local_stack(settings: LocalSettings, paths: StatePaths, *, issuer: str, aws_endpoint: str) -> StackSpec:
+    template = package_local_template(
+        PROJECT_ROOT,
+        params={"auth0IssuerUrl": issuer, "auth0Audience": settings.audience},
+        cache_dir=paths.template_cache,
+    )
+    return load_stack(
+        template, stage="local", region=settings.region, secrets_dir=paths.secrets, endpoint_url=aws_endpoint
+    )
+
+
+class LocalStack:
+    def __init__(self, settings: LocalSettings) -> None:
+        self.settings = settings
+        self.paths = StatePaths(settings.state_dir)
+        self.moto: MotoServer | None = None
+        self.identity: LocalIdentity | None = None
+        self.gateway: Gateway | None = None
+        self.environments: Environments | None = None
+        self.runners: list[QueueRunner] = []
+        self.scheduler: Scheduler | None = None
+        self.alarms: AlarmEvaluator | None = None
+        self.provisioned: ProvisionedStack | None = None
+        self.spec: StackSpec | None = None
+        self.database: LocalDatabase | None = None
+        self._status_stop = threading.Event()
+        self._status_thread: threading.Thread | None = None
+
+    @property
+    def aws_endpoint(self) -> str:
+        return self.settings.aws_endpoint_url or (self.moto.endpoint if self.moto else "")
+
+    def sqs(self) -> Any:
+        return boto3.client("sqs", region_name=self.settings.region, endpoint_url=self.aws_endpoint, **_credentials())
+
+    def start(self) -> None:
+        settings, paths = self.settings, self.paths
+        paths.root.mkdir(parents=True, exist_ok=True)
+        self.database = start_database(settings, paths)
+        if not settings.aws_endpoint_url:
+            self.moto = start_moto(settings.aws_port)
+        configure_process(self.database, self.aws_endpoint, settings)
+        from shared.migrate import migrate_to_head
+
+        migrate_to_head()
+        self.identity = LocalIdentity(
+            paths.identity, host=settings.host, port=settings.identity_port, audience=settings.audience
+        ).start()
+        self.spec = load_local_stack(settings, paths, issuer=self.identity.issuer, aws_endpoint=self.aws_endpoint)
+        self.provisioned = provision_resources(
+            self.spec,
+            endpoint_url=self.aws_endpoint,
+            visibility_timeout_override=settings.visibility_timeout_seconds,
+        )
+        sqs = self.sqs()
+        if self.moto is not None and paths.saved_queues.exists():
+            restore_queues(paths.saved_queues, self.provisioned, sqs=sqs)
+        self.environments = Environments(
+            self.spec.functions,
+            overrides=function_overrides(self.database.app_url, self.aws_endpoint, settings),
+            log_dir=paths.logs,
+        )
+        self.gateway = Gateway(self.spec.routes, self.environments, host=settings.host, port=settings.api_port).start()
+        for source in self.spec.event_sources:
+            queue = self.provisioned.queues[source.queue]
+            runner = QueueRunner(
+                source,
+                queue_url=queue.url,
+                queue_arn=queue.arn,
+                region=settings.region,
+                pool=self.environments.pools[source.function],
+                sqs=self.sqs(),
+            )
+            self.runners.append(runner.start())
+        self.scheduler = Scheduler(
+            self.spec.schedules,
+            region=settings.region,
+            account_id=self.spec.account_id,
+            sqs=self.sqs(),
+            queue_urls={logical_id: queue.url for logical_id, queue in self.provisioned.queues.items()},
+            invoke=self.environments.invoke,
+        ).start()
+        sns = boto3.client("sns", region_name=settings.region, endpoint_url=self.aws_endpoint, **_credentials())
+        self.alarms = AlarmEvaluator(
+            self.spec.alarms,
+            LiveMetrics.for_stack(self.provisioned, self.sqs(), runners=self.runners, pools=self.environments.pools),
+            region=settings.region,
+            account_id=self.spec.account_id,
+            topic_arns=self.provisioned.topics,
+            notifier=TopicPublisher(sns, Mailbox(paths.mail), region=settings.region),
+            interval=settings.alarm_interval_seconds,
+            state_path=paths.alarm_states,
+        ).start()
+        self._write_runtime(self.gateway.url, self.identity.issuer, self.database)
+        self._status_thread = threading.Thread(target=self._report_status, name="status", daemon=True)
+        self._status_thread.start()
+
+    def _write_runtime(self, api_url: str, issuer: str, database: LocalDatabase) -> None:
+        runtime = Runtime(
+            pid=os.getpid(),
+            api_url=api_url,
+            issuer=issuer,
+            audience=self.settings.audience,
+            aws_endpoint=self.aws_endpoint,
+            region=self.settings.region,
+            app_database_url=database.app_url,
+            owner_database_url=database.owner_url,
+            started_at=time.time(),
+        )
+        temporary = self.paths.runtime.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(runtime), indent=2))
+        temporary.replace(self.paths.runtime)
+
+    def status(self) -> dict[str, Any]:
+        functions = {
+            name: {
+                "invocations": pool.stats.invocations,
+                "errors": pool.stats.errors,
+                "throttles": pool.stats.throttles,
+                "concurrency_in_use": pool.stats.in_use,
+                "peak_concurrency": pool.stats.peak_in_use,
+                "limit": pool.limit,
+            }
+            for name, pool in (self.environments.pools if self.environments else {}).items()
+        }
+        runners = {
+            runner.spec.function: {
+                "batches": runner.stats.batches,
+                "received": runner.stats.messages_received,
+                "deleted": runner.stats.messages_deleted,
+                "failed": runner.stats.messages_failed,
+                "in_flight": runner.stats.in_flight,
+                "peak_in_flight": runner.stats.peak_in_flight,
+                "concurrency_limit": runner.limit,
+            }
+            for runner in self.runners
+        }
+        alarms = self.alarms.states() if self.alarms else {}
+        return {"updated_at": time.time(), "functions": functions, "runners": runners, "alarms": alarms}
+
+    def _report_status(self) -> None:
+        while not self._status_stop.wait(1.0):
+            temporary = self.paths.status.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.status(), indent=2))
+            temporary.replace(self.paths.status)
+
+    def stop(self) -> None:
+        """Stop taking work, let in-flight invocations finish, keep every queued message for the next `up`."""
+        self._status_stop.set()
+        for runner in self.runners:
+            runner.stop()
+        if self.scheduler:
+            self.scheduler.stop()
+        if self.alarms:
+            self.alarms.stop()
+        if self.gateway:
+            self.gateway.stop()
+        if self.moto is not None and self.provisioned is not None:
+            save_queues(self.provisioned, self.paths.saved_queues, sqs=self.sqs())
+        if self.environments:
+            self.environments.close()
+        if self.identity:
+            self.identity.stop()
+        if self.moto:
+            self.moto.stop()
+        self.paths.runtime.unlink(missing_ok=True)
+        self.paths.status.unlink(missing_ok=True)
+
+
+def _credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+    }
