@@ -27,6 +27,8 @@ class LocalSettings(BaseSettings):
     # Cloud-faithful by default. Tests shorten redelivery (the template says 6x the function timeout).
     visibility_timeout_seconds: int | None = None
     alarm_interval_seconds: float = 10.0
+    # Extra environment for every function, as JSON (e.g. {"KESTREL_DB_LOCK_TIMEOUT_MS": "300"}).
+    function_environment: dict[str, str] = Field(default_factory=dict)
     # Errors reported by the functions go here when set (a real Sentry DSN, or kestrel_local.sentry's).
     sentry_dsn: str | None = None
 

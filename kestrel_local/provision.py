@@ -180,13 +180,13 @@ def _comparable_notifications(
     return sorted(found)
 
 
-def _ensure_bucket(s3: Any, bucket: BucketSpec, region: str, queues: dict[str, ProvisionedQueue]) -> None:
+def ensure_bucket_exists(s3: Any, name: str, region: str) -> None:
     try:
-        s3.head_bucket(Bucket=bucket.name)
+        s3.head_bucket(Bucket=name)
     except ClientError as error:
         if _error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
             raise
-        arguments: dict[str, Any] = {"Bucket": bucket.name}
+        arguments: dict[str, Any] = {"Bucket": name}
         if region != "us-east-1":
             arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
         try:
@@ -194,6 +194,10 @@ def _ensure_bucket(s3: Any, bucket: BucketSpec, region: str, queues: dict[str, P
         except ClientError as create_error:
             if _error_code(create_error) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise
+
+
+def _ensure_bucket(s3: Any, bucket: BucketSpec, region: str, queues: dict[str, ProvisionedQueue]) -> None:
+    ensure_bucket_exists(s3, bucket.name, region)
     if bucket.cors_rules:
         try:
             current = s3.get_bucket_cors(Bucket=bucket.name).get("CORSRules", [])

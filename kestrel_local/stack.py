@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 
 from kestrel_local.alarms import AlarmEvaluator, LiveMetrics
+from kestrel_local.buckets_state import restore_buckets, save_buckets
 from kestrel_local.config import PROJECT_ROOT, LocalSettings
 from kestrel_local.environments import Environments
 from kestrel_local.gateway import Gateway
@@ -73,6 +74,10 @@ class StatePaths:
         return self.root / "queues.json"
 
     @property
+    def saved_buckets(self) -> Path:
+        return self.root / "buckets"
+
+    @property
     def alarm_states(self) -> Path:
         return self.root / "alarm-states.json"
 
@@ -113,6 +118,7 @@ def function_overrides(app_database_url: str, aws_endpoint: str, settings: Local
         "POWERTOOLS_TRACE_DISABLED": "1",  # no X-Ray daemon locally
         **LOCAL_CREDENTIALS,
     }
+    overrides.update(settings.function_environment)
     if settings.sentry_dsn:
         overrides["KESTREL_SENTRY_DSN"] = settings.sentry_dsn
     else:
@@ -171,8 +177,11 @@ class LocalStack:
     def aws_endpoint(self) -> str:
         return self.settings.aws_endpoint_url or (self.moto.endpoint if self.moto else "")
 
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.settings.region, endpoint_url=self.aws_endpoint, **_credentials())
+
     def sqs(self) -> Any:
-        return boto3.client("sqs", region_name=self.settings.region, endpoint_url=self.aws_endpoint, **_credentials())
+        return self.client("sqs")
 
     def start(self) -> None:
         settings, paths = self.settings, self.paths
@@ -188,6 +197,8 @@ class LocalStack:
             paths.identity, host=settings.host, port=settings.identity_port, audience=settings.audience
         ).start()
         self.spec = load_local_stack(settings, paths, issuer=self.identity.issuer, aws_endpoint=self.aws_endpoint)
+        if self.moto is not None:  # our emulator starts empty: bring back the uploads the saved messages point at
+            restore_buckets(self.client("s3"), paths.saved_buckets, region=settings.region)
         self.provisioned = provision_resources(
             self.spec,
             endpoint_url=self.aws_endpoint,
@@ -221,7 +232,7 @@ class LocalStack:
             queue_urls={logical_id: queue.url for logical_id, queue in self.provisioned.queues.items()},
             invoke=self.environments.invoke,
         ).start()
-        sns = boto3.client("sns", region_name=settings.region, endpoint_url=self.aws_endpoint, **_credentials())
+        sns = self.client("sns")
         self.alarms = AlarmEvaluator(
             self.spec.alarms,
             LiveMetrics.for_stack(self.provisioned, self.sqs(), runners=self.runners, pools=self.environments.pools),
@@ -298,6 +309,7 @@ class LocalStack:
             self.gateway.stop()
         if self.moto is not None and self.provisioned is not None:
             save_queues(self.provisioned, self.paths.saved_queues, sqs=self.sqs())
+            save_buckets(self.client("s3"), self.provisioned.buckets.values(), self.paths.saved_buckets)
         if self.environments:
             self.environments.close()
         if self.identity:

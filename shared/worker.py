@@ -180,8 +180,13 @@ class SqsWorker[M]:
         @tracer.capture_lambda_handler
         @metrics.log_metrics
         def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-            return process_partial_response(
+            records = len(event.get("Records", []))
+            logger.info("Batch started", extra={"worker": self.name, "records": records})
+            response = process_partial_response(
                 event=event, record_handler=self.handle_record, processor=processor, context=context
             )
+            failed = len(response.get("batchItemFailures", []))
+            logger.info("Batch finished", extra={"worker": self.name, "records": records, "failed": failed})
+            return response
 
         return handler

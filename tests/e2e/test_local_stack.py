@@ -1,0 +1,254 @@
+"""The local stack end to end: only HTTP, the AWS API and the `kestrel` command, as a developer uses it."""
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import Any
+
+import jwt
+import psycopg
+
+from kestrel_local.identity import current_signing_key, mint_token
+from tests.e2e.conftest import RunningStack
+
+FILE_IMPORT_QUEUE = "kestrel-local-file-import"
+FILE_IMPORT_DLQ = "kestrel-local-file-import-dlq"
+DLQ_ALARM = "kestrel-local-file-import-dlq-depth"
+
+
+def request(method: str, url: str, *, token: str | None = None, body: Any = None, raw: bytes | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, Any]:  # fmt: skip
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    all_headers = {"content-type": "application/json", **(headers or {})}
+    if token:
+        all_headers["authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=all_headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310
+            payload = response.read()
+            return response.status, json.loads(payload) if payload else None
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        return error.code, json.loads(payload) if payload else None
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def wait_for(predicate: Any, *, timeout: float = 120.0, interval: float = 0.5, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def tenant_token(stack: RunningStack, tenant: str, *permissions: str) -> str:
+    args = ["token", "--tenant", tenant, "--user", "e2e"]
+    if permissions:
+        args += ["--permissions", *permissions]
+    return stack.cli(*args).strip()
+
+
+def new_project(stack: RunningStack, token: str) -> dict[str, Any]:
+    domain = f"site-{time.monotonic_ns()}.example.com"
+    status, project = request("POST", f"{stack.api}/v1/projects", token=token, body={"name": "E2E", "domain": domain})
+    assert status == 201, project
+    return dict(project)
+
+
+def start_import(stack: RunningStack, token: str, project: dict[str, Any], csv_text: str) -> str:
+    status, started = request("POST", f"{stack.api}/v1/projects/{project['id']}/keyword-imports", token=token, body={})
+    assert status == 202, started
+    upload = started["upload"]
+    put = urllib.request.Request(upload["url"], data=csv_text.encode(), method="PUT", headers=upload["headers"])  # noqa: S310
+    with urllib.request.urlopen(put, timeout=30) as response:  # noqa: S310
+        assert response.status == 200
+    return str(started["job"]["id"])
+
+
+def job(stack: RunningStack, token: str, project: dict[str, Any], job_id: str) -> dict[str, Any]:
+    status, body = request("GET", f"{stack.api}/v1/projects/{project['id']}/keyword-imports/{job_id}", token=token)
+    assert status == 200, body
+    return dict(body)
+
+
+def finished(stack: RunningStack, token: str, project: dict[str, Any], job_id: str) -> dict[str, Any] | None:
+    body = job(stack, token, project, job_id)
+    return body if body["status"] not in ("pending", "running") else None
+
+
+def test_the_gateway_verifies_tokens_as_api_gateway_does(local_stack: RunningStack) -> None:
+    stack = local_stack
+    runtime = stack.runtime
+    url = f"{stack.api}/v1/projects"
+    good = tenant_token(stack, "org_e2e_auth")
+    assert request("GET", url, token=good)[0] == 200
+    assert request("GET", f"{stack.api}/v1/health")[0] == 200  # public route
+
+    key = current_signing_key(stack.state_dir / "identity")
+    claims = jwt.decode(good, options={"verify_signature": False})
+    header, payload, signature = good.split(".")
+    unsigned = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    tampered_claims = {**claims, "org_id": "org_someone_else"}
+    tampered = b64url(json.dumps(tampered_claims).encode())
+    hs_header = b64url(json.dumps({"alg": "HS256", "typ": "JWT", "kid": key.kid}).encode())
+    hs_mac = hmac.new(key.public_pem(), f"{hs_header}.{payload}".encode(), hashlib.sha256).digest()
+    hs256_with_public_key = f"{hs_header}.{payload}.{b64url(hs_mac)}"
+    rejected = {
+        "missing": None,
+        "alg none": f"{unsigned}.{payload}.",
+        "HS256 with the public key": hs256_with_public_key,
+        "unknown kid": jwt.encode(claims, key.to_pem(), algorithm="RS256", headers={"kid": "not-a-key"}),
+        "tampered payload": f"{header}.{tampered}.{signature}",
+        "expired": mint_token(
+            key,
+            runtime["issuer"],
+            audience=runtime["audience"],
+            tenant="org_e2e_auth",
+            issued_at=int(time.time()) - 7200,
+            lifetime_seconds=3600,
+        ),
+        "wrong audience": mint_token(key, runtime["issuer"], audience="https://someone.else", tenant="org_e2e_auth"),
+        "wrong issuer": mint_token(key, "https://evil.example/", audience=runtime["audience"], tenant="org_e2e_auth"),
+    }
+    for name, token in rejected.items():
+        status, body = request("GET", url, token=token)
+        assert (name, status, body) == (name, 401, {"message": "Unauthorized"})
+    read_only = tenant_token(stack, "org_e2e_auth", "read:projects")
+    assert request("GET", url, token=read_only)[0] == 200
+    assert request("POST", url, token=read_only, body={"name": "x", "domain": "x.example.com"}) == (
+        403,
+        {"message": "Forbidden"},
+    )
+
+
+def test_keyword_import_end_to_end(local_stack: RunningStack) -> None:
+    stack = local_stack
+    token = tenant_token(stack, "org_e2e_import")
+    project = new_project(stack, token)
+    job_id = start_import(stack, token, project, "keyword,tags\ntrail shoes,a\nhiking boots,b\n")
+    done = wait_for(lambda: finished(stack, token, project, job_id), what="the import job")
+    assert done["status"] == "succeeded"
+    assert done["counters"]["keywords_created"] == 2
+    status, keywords = request("GET", f"{stack.api}/v1/projects/{project['id']}/keywords", token=token)
+    assert status == 200
+    assert sorted(k["text"] for k in keywords["items"]) == ["hiking boots", "trail shoes"]
+
+
+def _batch_spans(stack: RunningStack) -> list[tuple[datetime, datetime]]:
+    """(start, end) of every file_import invocation, from the handler's own log lines."""
+    starts: dict[str, datetime] = {}
+    spans = []
+    for line in (stack.state_dir / "logs" / "file_import.log").read_text().splitlines():
+        if not line.startswith("{"):
+            continue
+        entry = json.loads(line)
+        if entry.get("message") not in ("Batch started", "Batch finished"):
+            continue
+        at = datetime.strptime(entry["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z")
+        if entry["message"] == "Batch started":
+            starts[entry["function_request_id"]] = at
+        else:
+            spans.append((starts.pop(entry["function_request_id"]), at))
+    return spans
+
+
+def test_a_burst_never_exceeds_reserved_concurrency(local_stack: RunningStack) -> None:
+    stack = local_stack
+    sqs = stack.client("sqs")
+    queue = stack.queue_url(FILE_IMPORT_QUEUE)
+    before = stack.status()["runners"]["file_import"]
+    body = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "burst"})
+    for start in range(0, 500, 10):
+        sqs.send_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "MessageBody": body} for i in range(10)])
+        del start
+    wait_for(
+        lambda: stack.status()["runners"]["file_import"]["deleted"] - before["deleted"] >= 500,
+        timeout=300,
+        what="500 messages",
+    )
+    status = stack.status()
+    runner = status["runners"]["file_import"]
+    assert runner["concurrency_limit"] == 1  # file_import is the singleton
+    assert runner["peak_in_flight"] == 1
+    assert status["functions"]["file_import"]["peak_concurrency"] == 1
+    spans = sorted(_batch_spans(stack))
+    assert len(spans) >= runner["batches"] - before["batches"]
+    overlaps = [(a, b) for a, b in itertools.pairwise(spans) if b[0] < a[1]]
+    assert overlaps == []
+
+
+def test_poison_message_reaches_the_dlq_alarms_ops_and_can_be_redriven(local_stack: RunningStack) -> None:
+    stack = local_stack
+    token = tenant_token(stack, "org_e2e_poison")
+    project = new_project(stack, token)
+    owner_url = stack.runtime["owner_database_url"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(owner_url) as blocker:
+        # A stuck transaction holds the job row: every delivery fails transiently until SQS gives up.
+        job_id = start_import(stack, token, project, "keyword\nstuck keyword\n")
+        blocker.execute("SELECT set_config('app.tenant_id', 'org_e2e_poison', true)")
+        blocker.execute("SELECT 1 FROM jobs WHERE id = %s FOR UPDATE", (job_id,))
+        dlq = stack.queue_url(FILE_IMPORT_DLQ)
+        sqs = stack.client("sqs")
+
+        def in_dlq() -> bool:
+            attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])
+            return int(attributes["Attributes"]["ApproximateNumberOfMessages"]) == 1
+
+        wait_for(in_dlq, timeout=180, what="the message in the DLQ")
+    listed = stack.cli("dlq", "list", "file_import")
+    assert job_id in listed
+    assert '"receive_count"' in listed
+
+    mail = wait_for(lambda: f'ALARM: "{DLQ_ALARM}"' in stack.cli("mail") and stack.cli("mail"), timeout=180,
+                    what="the alarm e-mail")  # fmt: skip
+    message_id = next(line.split()[0] for line in mail.splitlines() if f'ALARM: "{DLQ_ALARM}"' in line)
+    text = stack.cli("mail", message_id)
+    assert "To: ops+local@kestrel.example" in text
+    assert re.search(r"State Change:\s+(OK|INSUFFICIENT_DATA) -> ALARM", text)
+
+    assert "Moved back" in stack.cli("dlq", "redrive", "file_import")
+    done = wait_for(lambda: finished(stack, token, project, job_id), what="the redriven import")
+    assert done["status"] == "succeeded"
+    assert stack.status()["queues"][FILE_IMPORT_DLQ]["visible"] == 0
+
+
+def test_stopping_loses_nothing(local_stack: RunningStack) -> None:
+    stack = local_stack
+    uploads = 25  # more than the singleton worker's batch of 10: some are still queued at the stop
+    token = tenant_token(stack, "org_e2e_restart")
+    project = new_project(stack, token)
+    jobs = [
+        start_import(stack, token, project, "keyword\n" + "".join(f"restart {n} {i}\n" for i in range(50)))
+        for n in range(uploads)
+    ]
+    stack.stop()  # Ctrl-C with messages queued and, most likely, a batch in flight
+    saved = (stack.state_dir / "queues.json").read_text()
+    assert any(job_id in saved for job_id in jobs), "nothing was left queued at the stop"
+    stack.start()  # the emulator kept nothing: the saved messages are re-enqueued
+    for job_id in jobs:
+        done = wait_for(lambda job_id=job_id: finished(stack, token, project, job_id), what=f"job {job_id}")
+        assert done["status"] == "succeeded", done
+        assert done["counters"]["keywords_created"] == 50  # each file loaded exactly once in effect
+    texts: list[str] = []
+    cursor = None
+    while True:
+        query = "?limit=200" + (f"&cursor={cursor}" if cursor else "")
+        status, page = request("GET", f"{stack.api}/v1/projects/{project['id']}/keywords{query}", token=token)
+        assert status == 200
+        texts += [item["text"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(texts) == len(set(texts)) == uploads * 50
