@@ -9,12 +9,14 @@ NODE_STAMP := node_modules/.kestrel-installed
 PYTHON_SOURCES := shared functions kestrel_local migrations tests
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down test lint typecheck pytest package fmt clean
+.PHONY: help setup up down test lint typecheck pytest package bench-local fmt clean
 
 help:
-	@echo "make up        bring the whole platform up locally (PostgreSQL, AWS emulator, migrations, demo data)"
+	@echo "make up        run the whole platform locally (gateway, workers, schedules, alarms) with demo data"
+	@echo "make down      stop a stack started with \`kestrel up --detach\`"
 	@echo "make test      lint, types, unit, integration and packaging tests (what CI runs)"
 	@echo "make package   package the dev and prod stacks (npx sls package) into .serverless-<stage>/"
+	@echo "make bench-local  the local stack's overhead: queue runner and HTTP gateway vs direct calls"
 	@echo "make fmt       format the Python code"
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/find-python312.sh
@@ -53,6 +55,9 @@ test: lint typecheck pytest
 
 package: setup
 	for stage in dev prod; do npx sls package --stage $$stage --package .serverless-$$stage || exit 1; done
+
+bench-local: setup
+	$(BIN)/python -m bench.bench_local
 
 fmt: $(VENV_STAMP)
 	$(BIN)/ruff format .
