@@ -33,10 +33,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from kestrel_local.http_server import BackgroundHttpServer
 from kestrel_local.jwt_verifier import AuthorizationError, JwtVerifier, matched_scopes
 from kestrel_local.model import InvocationResult, Invoker, JwtAuthorizerSpec, RouteSpec
 
@@ -384,7 +385,7 @@ def map_response(result: InvocationResult) -> HttpResponse:
 # -- the server -----------------------------------------------------------------------------------
 
 
-class Gateway:
+class Gateway(BackgroundHttpServer):
     """The local HTTP API. ``start()`` serves in a daemon thread; ``port=0`` picks a free port."""
 
     def __init__(
@@ -429,35 +430,7 @@ class Gateway:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="gateway", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        host = str(self._server.server_address[0])
-        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{self.port}"
-
-    def start(self) -> "Gateway":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> "Gateway":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(host, port, Handler, name="gateway")
 
     # -- one request ------------------------------------------------------------------------------
 

@@ -20,13 +20,15 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from kestrel_local.http_server import BackgroundHttpServer
 
 DEFAULT_AUDIENCE = "https://api.kestrel.local"  # the local stage's auth0Audience
 DEFAULT_CLIENT_ID = "kestrel-local-client"
@@ -145,7 +147,7 @@ def current_signing_key(key_dir: Path) -> SigningKey:
     return SigningKey.from_pem(path.read_bytes())
 
 
-class LocalIdentity:
+class LocalIdentity(BackgroundHttpServer):
     """The local Auth0: keys in ``key_dir``, discovery and JWKS over HTTP, tokens on demand.
 
     ``start()`` serves in a daemon thread; ``port=0`` picks a free port.
@@ -194,11 +196,7 @@ class LocalIdentity:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="identity", daemon=True
-        )
+        super().__init__(host, port, Handler, name="identity")
 
     # -- keys -------------------------------------------------------------------------------------
 
@@ -242,15 +240,8 @@ class LocalIdentity:
     # -- documents --------------------------------------------------------------------------------
 
     @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
     def issuer(self) -> str:
-        host = str(self._server.server_address[0])
-        if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
-        return f"http://{host}:{self.port}/"
+        return f"{self.url}/"  # with the trailing slash, as Auth0 issuers have it
 
     @property
     def jwks_uri(self) -> str:
@@ -308,20 +299,3 @@ class LocalIdentity:
             issued_at=issued_at,
             extra_claims=extra_claims,
         )
-
-    # -- lifecycle --------------------------------------------------------------------------------
-
-    def start(self) -> "LocalIdentity":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> "LocalIdentity":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

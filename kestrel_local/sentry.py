@@ -9,8 +9,10 @@ import gzip
 import json
 import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from kestrel_local.http_server import BackgroundHttpServer
 
 
 def parse_envelope(raw: bytes) -> list[tuple[dict[str, Any], Any]]:
@@ -40,7 +42,7 @@ def parse_envelope(raw: bytes) -> list[tuple[dict[str, Any], Any]]:
     return items
 
 
-class SentryIngest:
+class SentryIngest(BackgroundHttpServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -70,21 +72,11 @@ class SentryIngest:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(host, port, Handler, name="sentry")
 
     @property
     def dsn(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://publickey@{host!s}:{port}/1"
-
-    def start(self) -> "SentryIngest":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.url.replace("http://", "http://publickey@") + "/1"
 
     def exceptions(self) -> list[tuple[str, str]]:
         with self._lock:
