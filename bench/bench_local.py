@@ -139,8 +139,13 @@ def bench_runner(workdir: Path, endpoint: str) -> dict[str, float]:
     for _ in range(RUNNER_MESSAGES // 10):
         empty_sqs(event, context)
     direct = RUNNER_MESSAGES / (time.perf_counter() - began)
-    return {"runner_msgs_per_s": throughput, "direct_msgs_per_s": direct, "emulator_floor_msgs_per_s": emulator_floor, "runner_p50_ms": statistics.median(latencies),
-            "runner_p99_ms": percentile(latencies, 0.99)}  # fmt: skip
+    return {
+        "runner_msgs_per_s": throughput,
+        "direct_msgs_per_s": direct,
+        "emulator_floor_msgs_per_s": emulator_floor,
+        "runner_p50_ms": statistics.median(latencies),
+        "runner_p99_ms": percentile(latencies, 0.99),
+    }
 
 
 def _time_requests(url: str, headers: dict[str, str], count: int) -> tuple[list[float], float]:
