@@ -9,6 +9,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -229,10 +230,9 @@ def test_stopping_loses_nothing(local_stack: RunningStack) -> None:
     uploads = 25  # more than the singleton worker's batch of 10: some are still queued at the stop
     token = tenant_token(stack, "org_e2e_restart")
     project = new_project(stack, token)
-    jobs = [
-        start_import(stack, token, project, "keyword\n" + "".join(f"restart {n} {i}\n" for i in range(50)))
-        for n in range(uploads)
-    ]
+    files = ["keyword\n" + "".join(f"restart {n} {i}\n" for i in range(50)) for n in range(uploads)]
+    with ThreadPoolExecutor(max_workers=8) as pool:  # all at once: far more than the singleton takes per batch
+        jobs = list(pool.map(lambda csv_text: start_import(stack, token, project, csv_text), files))
     stack.stop()  # Ctrl-C with messages queued and, most likely, a batch in flight
     saved = (stack.state_dir / "queues.json").read_text()
     assert any(job_id in saved for job_id in jobs), "nothing was left queued at the stop"
