@@ -15,9 +15,13 @@ from typing import Any
 
 import jwt
 import psycopg
+import pytest
 
 from kestrel_local.identity import current_signing_key, mint_token
 from tests.e2e.conftest import RunningStack
+
+# Starting the stack packages the local template, and some tests wait on redelivery and alarm periods.
+pytestmark = pytest.mark.timeout(900)
 
 FILE_IMPORT_QUEUE = "kestrel-local-file-import"
 FILE_IMPORT_DLQ = "kestrel-local-file-import-dlq"
@@ -227,10 +231,12 @@ def test_poison_message_reaches_the_dlq_alarms_ops_and_can_be_redriven(local_sta
 
 def test_stopping_loses_nothing(local_stack: RunningStack) -> None:
     stack = local_stack
-    uploads = 25  # more than the singleton worker's batch of 10: some are still queued at the stop
+    # More files than the singleton worker takes per batch, each big enough that loading a batch takes
+    # far longer than uploading them all: messages are certainly still queued when the stop comes.
+    uploads, lines = 25, 1000
     token = tenant_token(stack, "org_e2e_restart")
     project = new_project(stack, token)
-    files = ["keyword\n" + "".join(f"restart {n} {i}\n" for i in range(50)) for n in range(uploads)]
+    files = ["keyword\n" + "".join(f"restart {n} {i}\n" for i in range(lines)) for n in range(uploads)]
     with ThreadPoolExecutor(max_workers=8) as pool:  # all at once: far more than the singleton takes per batch
         jobs = list(pool.map(lambda csv_text: start_import(stack, token, project, csv_text), files))
     stack.stop()  # Ctrl-C with messages queued and, most likely, a batch in flight
@@ -240,7 +246,7 @@ def test_stopping_loses_nothing(local_stack: RunningStack) -> None:
     for job_id in jobs:
         done = wait_for(lambda job_id=job_id: finished(stack, token, project, job_id), what=f"job {job_id}")
         assert done["status"] == "succeeded", done
-        assert done["counters"]["keywords_created"] == 50  # each file loaded exactly once in effect
+        assert done["counters"]["keywords_created"] == lines  # each file loaded exactly once in effect
     texts: list[str] = []
     cursor = None
     while True:
@@ -251,4 +257,38 @@ def test_stopping_loses_nothing(local_stack: RunningStack) -> None:
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert len(texts) == len(set(texts)) == uploads * 50
+    assert len(texts) == len(set(texts)) == uploads * lines
+
+
+def test_invoke_and_logs_commands(local_stack: RunningStack, tmp_path: Any) -> None:
+    stack = local_stack
+    event = {
+        "version": "2.0",
+        "routeKey": "GET /v1/health",
+        "rawPath": "/v1/health",
+        "rawQueryString": "",
+        "headers": {"host": "localhost"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {"method": "GET", "path": "/v1/health", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "cli"},
+            "requestId": "cli-invoke",
+            "routeKey": "GET /v1/health",
+            "stage": "$default",
+            "time": "22/Nov/2026:06:00:00 +0000",
+            "timeEpoch": 1795327200000,
+        },
+        "isBase64Encoded": False,
+    }  # fmt: skip
+    event_file = tmp_path / "health.json"
+    event_file.write_text(json.dumps(event))
+    response = json.loads(stack.cli("invoke", "api_projects", "--event", str(event_file)))
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["database"]["at_head"] is True
+    batches = [json.loads(line) for line in stack.cli("logs", "file_import").splitlines() if '"Batch started"' in line]
+    assert batches, "the worker's JSON log lines are readable through `kestrel logs`"
+    assert all(entry["function_name"] == "kestrel-local-file_import" for entry in batches)
+    assert all(entry["function_request_id"] for entry in batches)
