@@ -4,14 +4,19 @@ from alembic import context
 from sqlalchemy import Connection
 
 from shared.db import make_engine, owner_url
-from shared.orm import Base
+from shared.orm import Base, include_name
 from shared.settings import get_settings
 
 target_metadata = Base.metadata
 
 
 def run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, transaction_per_migration=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        transaction_per_migration=True,
+        include_name=include_name,  # table partitions are not models
+    )
     with context.begin_transaction():
         context.run_migrations()
 

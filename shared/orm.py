@@ -6,17 +6,23 @@ security (see the migrations); child rows reference their parent through
 another tenant's parent.
 """
 
+import datetime as dt
+import re
 import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
+    Double,
     ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Text,
     UniqueConstraint,
     func,
@@ -33,7 +39,18 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-TENANT_TABLES = ("tenants", "users", "projects", "properties", "keywords", "jobs", "idempotency_records")
+TENANT_TABLES = (
+    "tenants",
+    "users",
+    "projects",
+    "properties",
+    "keywords",
+    "jobs",
+    "idempotency_records",
+    "gsc_rows",
+    "gsc_daily_rollup",
+    "gsc_export_snapshots",
+)
 """Tables holding tenant data: each has RLS enabled and forced on ``tenant_id``."""
 
 
@@ -184,4 +201,98 @@ class IdempotencyRecord(Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"], ondelete="CASCADE"),
         CheckConstraint("status IN ('in_progress', 'completed')", name="status"),
+    )
+
+
+GSC_SEARCH_TYPES = "search_type IN ('web', 'image', 'video', 'news', 'discover', 'googleNews')"
+
+GSC_ROWS_PARTITIONS = 64
+"""``gsc_rows`` is hash-partitioned on ``property_id`` into ``gsc_rows_p00`` .. ``gsc_rows_p63``."""
+
+_PARTITION_NAME = re.compile(r"^gsc_rows_p\d{2}$")
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic ``include_name`` filter: table partitions are created by migrations but are not models."""
+    return not (type_ == "table" and name is not None and _PARTITION_NAME.match(name))
+
+
+class GscRow(Base):
+    """One Search Analytics row as the API returns it, keyed by its dimensions."""
+
+    __tablename__ = "gsc_rows"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    search_type: Mapped[str] = mapped_column(Text, nullable=False)
+    query: Mapped[str] = mapped_column(Text, nullable=False)
+    page: Mapped[str] = mapped_column(Text, nullable=False)
+    country: Mapped[str] = mapped_column(Text, nullable=False)
+    device: Mapped[str] = mapped_column(Text, nullable=False)
+    clicks: Mapped[int] = mapped_column(Integer, nullable=False)
+    impressions: Mapped[int] = mapped_column(Integer, nullable=False)
+    ctr: Mapped[float] = mapped_column(Double, nullable=False)
+    position: Mapped[float] = mapped_column(Double, nullable=False)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    __table_args__ = (
+        PrimaryKeyConstraint("property_id", "date", "search_type", "query", "page", "country", "device"),
+        ForeignKeyConstraint(
+            ["tenant_id", "property_id"], ["properties.tenant_id", "properties.id"], ondelete="CASCADE"
+        ),
+        Index(None, "property_id", "date"),
+        CheckConstraint(GSC_SEARCH_TYPES, name="search_type"),
+        CheckConstraint("country ~ '^[a-z]{3}$'", name="country"),
+        CheckConstraint("device IN ('DESKTOP', 'MOBILE', 'TABLET')", name="device"),
+        {"postgresql_partition_by": "HASH (property_id)"},
+    )
+
+
+class GscDailyRollup(Base):
+    """Per property, day and search type totals; weighted position = position_weighted / impressions."""
+
+    __tablename__ = "gsc_daily_rollup"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    search_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    clicks: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    impressions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    position_weighted: Mapped[float] = mapped_column(Double, nullable=False)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = _updated_at()
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "property_id"], ["properties.tenant_id", "properties.id"], ondelete="CASCADE"
+        ),
+        CheckConstraint(GSC_SEARCH_TYPES, name="search_type"),
+    )
+
+
+class GscExportSnapshot(Base):
+    """An aggregate from a Search Console UI export, kept as a snapshot of its date range."""
+
+    __tablename__ = "gsc_export_snapshots"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    report: Mapped[str] = mapped_column(Text, nullable=False)
+    range_start: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    range_end: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    key: Mapped[str] = mapped_column(Text, nullable=False)
+    clicks: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    impressions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    ctr: Mapped[float] = mapped_column(Double, nullable=False)
+    position: Mapped[float] = mapped_column(Double, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "property_id"], ["properties.tenant_id", "properties.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(["tenant_id", "job_id"], ["jobs.tenant_id", "jobs.id"]),
+        UniqueConstraint(
+            "property_id", "report", "range_start", "range_end", "key", name="uq_gsc_export_snapshots_natural_key"
+        ),
+        CheckConstraint("report IN ('queries', 'pages', 'countries', 'devices', 'search_appearance')", name="report"),
+        CheckConstraint("range_start <= range_end", name="range"),
     )

@@ -9,7 +9,7 @@ from kestrel_local.postgres import drop_database, provision
 from shared.db import make_engine
 from shared.logic.health import migration_head
 from shared.migrate import downgrade, upgrade
-from shared.orm import TENANT_TABLES, Base
+from shared.orm import TENANT_TABLES, Base, include_name
 
 
 def test_upgrade_from_empty_and_downgrade_to_base(admin_url):
@@ -35,7 +35,9 @@ def test_models_agree_with_migrations(platform):
     engine = make_engine(make_url(platform.owner_url), pool_size=1)
     try:
         with engine.connect() as conn:
-            differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            differences = compare_metadata(
+                MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata
+            )
         assert differences == []
     finally:
         engine.dispose()

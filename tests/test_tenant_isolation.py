@@ -25,14 +25,39 @@ def _populate(owner_url: str) -> str:
     project = projects.create_project(
         principal, ProjectIn(name="Site", domain=f"{tenant_id.replace('_', '-')}.example.com")
     )
-    projects.create_property(
+    prop = projects.create_property(
         principal, project.id, PropertyIn(site_url=f"sc-domain:{tenant_id.replace('_', '-')}.example.com")
     )
     keywords.add_keyword(principal, project.id, KeywordIn(text="best running shoes"))
     with tenant_transaction(tenant_id) as session:
         tenants.touch_user(session, "auth0|seed")
-        jobs.create(session, kind="keyword_import", project_id=project.id, input={}, created_by="auth0|seed")
+        job = jobs.create(session, kind="keyword_import", project_id=project.id, input={}, created_by="auth0|seed")
         idempotency.claim(session, "seed-work", lease=timedelta(minutes=1))
+        seed = {"t": tenant_id, "p": prop.id, "j": job.id}
+        session.execute(
+            text(
+                "INSERT INTO gsc_rows (tenant_id, property_id, date, search_type, query, page, country, device,"
+                " clicks, impressions, ctr, position)"
+                " VALUES (:t, :p, '2026-11-01', 'web', 'running shoes', 'https://x.example/', 'usa', 'MOBILE',"
+                " 3, 100, 0.03, 4.2)"
+            ),
+            seed,
+        )
+        session.execute(
+            text(
+                "INSERT INTO gsc_daily_rollup (tenant_id, property_id, date, search_type, clicks, impressions,"
+                " position_weighted, rows) VALUES (:t, :p, '2026-11-01', 'web', 3, 100, 420, 1)"
+            ),
+            seed,
+        )
+        session.execute(
+            text(
+                "INSERT INTO gsc_export_snapshots (tenant_id, property_id, job_id, report, range_start, range_end,"
+                " key, clicks, impressions, ctr, position)"
+                " VALUES (:t, :p, :j, 'queries', '2026-10-01', '2026-10-28', 'running shoes', 30, 1000, 0.03, 4.5)"
+            ),
+            seed,
+        )
     return tenant_id
 
 
