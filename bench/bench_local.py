@@ -19,8 +19,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from kestrel_local.config import PROJECT_ROOT, LocalSettings
 from kestrel_local.environments import Environments
 from kestrel_local.gateway import Gateway
@@ -31,12 +29,11 @@ from kestrel_local.moto_server import start_moto
 from kestrel_local.postgres import drop_database, provision, start_embedded
 from kestrel_local.runner import QueueRunner
 from kestrel_local.sqs_events import sqs_event
-from kestrel_local.stack import configure_process, function_overrides
+from kestrel_local.stack import configure_process, function_overrides, local_client
 from kestrel_local.template import load_stack, package_local_template
 from kestrel_local.tenants import ensure_tenant
 
 REGION = "eu-west-1"
-LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 RUNNER_MESSAGES = 10_000
 LATENCY_MESSAGES = 500
 GATEWAY_REQUESTS = 400
@@ -49,7 +46,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def bench_runner(workdir: Path, endpoint: str) -> dict[str, float]:
-    sqs = boto3.client("sqs", region_name=REGION, endpoint_url=endpoint, **LOCAL_CREDENTIALS)
+    sqs = local_client("sqs", endpoint=endpoint, region=REGION)
     latency_file = workdir / "latency.jsonl"
     spec = FunctionSpec(
         name="empty",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kestrel_local.config import LocalSettings, local_settings
-from kestrel_local.stack import LocalStack, Runtime, StatePaths
+from kestrel_local.stack import LocalStack, Runtime, StatePaths, local_client
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -28,15 +28,7 @@ def _stack_spec(settings: LocalSettings, runtime: Runtime) -> Any:
 
 
 def _sqs(runtime: Runtime) -> Any:
-    import boto3
-
-    return boto3.client(
-        "sqs",
-        region_name=runtime.region,
-        endpoint_url=runtime.aws_endpoint,
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
-    )
+    return local_client("sqs", endpoint=runtime.aws_endpoint, region=runtime.region)
 
 
 def all_permissions(spec: Any) -> list[str]:

@@ -131,13 +131,9 @@ def configure_process(database: LocalDatabase, aws_endpoint: str, settings: Loca
     os.environ.update(function_overrides(database.app_url, aws_endpoint, settings))
     os.environ["KESTREL_STAGE"] = "local"
     os.environ["KESTREL_MIGRATION_DATABASE_URL"] = database.owner_url
-    from shared import aws, db
-    from shared import settings as shared_settings
+    from shared.runtime import reset_cached_runtime
 
-    shared_settings.get_settings.cache_clear()
-    aws.client.cache_clear()
-    db.app_engine.cache_clear()
-    db._tenant_sessions.cache_clear()
+    reset_cached_runtime()
 
 
 def start_database(settings: LocalSettings, paths: StatePaths) -> LocalDatabase:
@@ -178,7 +174,7 @@ class LocalStack:
         return self.settings.aws_endpoint_url or (self.moto.endpoint if self.moto else "")
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.settings.region, endpoint_url=self.aws_endpoint, **_credentials())
+        return local_client(service, endpoint=self.aws_endpoint, region=self.settings.region)
 
     def sqs(self) -> Any:
         return self.client("sqs")
@@ -320,8 +316,12 @@ class LocalStack:
         self.paths.status.unlink(missing_ok=True)
 
 
-def _credentials() -> dict[str, str]:
-    return {
-        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
-    }
+def local_client(service: str, *, endpoint: str, region: str) -> Any:
+    """A boto3 client for the local emulator (credentials from the environment, or dummy ones)."""
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+    )

@@ -26,18 +26,6 @@ REGION = "eu-west-1"
 UPLOADS_BUCKET = "kestrel-test-uploads"
 
 
-def _clear_caches() -> None:
-    from shared import aws, db, observability, settings
-
-    settings.get_settings.cache_clear()
-    aws.client.cache_clear()
-    aws.secret_json.cache_clear()
-    aws.secret_string.cache_clear()
-    db.app_engine.cache_clear()
-    db._tenant_sessions.cache_clear()
-    observability.init_sentry.cache_clear()
-
-
 @pytest.fixture(scope="session")
 def admin_url() -> str:
     external = os.environ.get("DATABASE_URL")
@@ -91,12 +79,14 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
             patch.setenv(name, value)
         for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
             patch.delenv(name, raising=False)
-        _clear_caches()
+        from shared.runtime import reset_cached_runtime
+
+        reset_cached_runtime()
         from shared.migrate import migrate_to_head
 
         migrate_to_head()
         yield database
-        _clear_caches()
+        reset_cached_runtime()
 
 
 @pytest.fixture(scope="session")

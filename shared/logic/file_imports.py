@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from datetime import timedelta
 
-from shared.db import TenantSession
 from shared.errors import PermanentError
 from shared.logic import keyword_imports
 from shared.logic.uploads import KEYWORD_IMPORT, UploadKey
@@ -31,5 +30,4 @@ def handle_upload(record: S3NotificationRecord) -> None:
     with unit_of_work(key.tenant_id, work_key, lease=LEASE) as mark_done:
         if mark_done is None:
             return
-        done: Callable[[TenantSession], None] = mark_done
-        importer(key, bucket=record.s3.bucket.name, object_key=key.object_key, size=obj.size, mark_done=done)
+        importer(key, bucket=record.s3.bucket.name, object_key=key.object_key, size=obj.size, mark_done=mark_done)
