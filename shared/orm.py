@@ -50,6 +50,8 @@ TENANT_TABLES = (
     "gsc_rows",
     "gsc_daily_rollup",
     "gsc_export_snapshots",
+    "gsc_job_days",
+    "gsc_chunks",
 )
 """Tables holding tenant data: each has RLS enabled and forced on ``tenant_id``."""
 
@@ -121,6 +123,14 @@ class Property(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     site_url: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default="active")
+    # The Search Console connection: the credential itself lives in Secrets Manager under
+    # ``credential_secret``; ``credential_identity`` (service account e-mail or OAuth client id) is not secret.
+    connection_status: Mapped[str] = mapped_column(Text, nullable=False, server_default="unconnected")
+    credential_type: Mapped[str | None] = mapped_column(Text)
+    credential_secret: Mapped[str | None] = mapped_column(Text)
+    credential_identity: Mapped[str | None] = mapped_column(Text)
+    connection_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    connection_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
     __table_args__ = (
@@ -129,6 +139,10 @@ class Property(Base):
         UniqueConstraint("project_id", "site_url"),
         Index(None, "project_id", "created_at", "id"),
         CheckConstraint("status IN ('active', 'paused')", name="status"),
+        CheckConstraint(
+            "connection_status IN ('unconnected', 'connected', 'verified', 'failed')", name="connection_status"
+        ),
+        CheckConstraint("credential_type IN ('service_account', 'authorized_user')", name="credential_type"),
     )
 
 
@@ -276,6 +290,7 @@ class GscExportSnapshot(Base):
     id: Mapped[uuid.UUID] = _uuid_pk()
     property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    search_type: Mapped[str] = mapped_column(Text, nullable=False, server_default="web")
     report: Mapped[str] = mapped_column(Text, nullable=False)
     range_start: Mapped[dt.date] = mapped_column(Date, nullable=False)
     range_end: Mapped[dt.date] = mapped_column(Date, nullable=False)
@@ -291,8 +306,61 @@ class GscExportSnapshot(Base):
         ),
         ForeignKeyConstraint(["tenant_id", "job_id"], ["jobs.tenant_id", "jobs.id"]),
         UniqueConstraint(
-            "property_id", "report", "range_start", "range_end", "key", name="uq_gsc_export_snapshots_natural_key"
+            "property_id",
+            "search_type",
+            "report",
+            "range_start",
+            "range_end",
+            "key",
+            name="uq_gsc_export_snapshots_natural_key",
         ),
-        CheckConstraint("report IN ('queries', 'pages', 'countries', 'devices', 'search_appearance')", name="report"),
+        CheckConstraint(
+            "report IN ('queries', 'pages', 'countries', 'devices', 'search_appearance', 'dates')", name="report"
+        ),
         CheckConstraint("range_start <= range_end", name="range"),
+        CheckConstraint(GSC_SEARCH_TYPES, name="search_type"),
+    )
+
+
+class GscJobDay(Base):
+    """One day of a sync or backfill job: complete once its sync wrote every chunk and every chunk loaded."""
+
+    __tablename__ = "gsc_job_days"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    job_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    chunks_total: Mapped[int | None] = mapped_column(Integer)
+    chunks_loaded: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    rows_fetched: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    rows_loaded: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _updated_at()
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "job_id"], ["jobs.tenant_id", "jobs.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "property_id"], ["properties.tenant_id", "properties.id"], ondelete="CASCADE"
+        ),
+        CheckConstraint("status IN ('pending', 'fetching', 'fetched', 'loaded', 'failed', 'cancelled')", name="status"),
+    )
+
+
+class GscChunk(Base):
+    """One chunk of rows (a gzip NDJSON object in S3) of a job; loading it flips pending to loaded once."""
+
+    __tablename__ = "gsc_chunks"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    job_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    object_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    rows_changed: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _created_at()
+    loaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "job_id"], ["jobs.tenant_id", "jobs.id"], ondelete="CASCADE"),
+        CheckConstraint("status IN ('pending', 'loaded', 'skipped')", name="status"),
     )

@@ -37,6 +37,25 @@ class Settings(BaseSettings):
 
     uploads_bucket: str = "kestrel-local-uploads"
     upload_url_expiry_seconds: int = 900
+    # Row chunks between gsc_sync (and file imports) and gsc_ingest: gzip NDJSON, expired by a lifecycle rule.
+    chunks_bucket: str = "kestrel-local-chunks"
+
+    # Queues a function sends work to (besides its own, KESTREL_QUEUE_URL).
+    gsc_sync_queue_url: str | None = None
+    gsc_ingest_queue_url: str | None = None
+
+    # Google Search Console. Locally these point at kestrel_local's stand-in server; a service
+    # account key file carries its own token_uri, which wins over gsc_token_uri.
+    gsc_api_base_url: str = "https://searchconsole.googleapis.com/webmasters/v3"
+    gsc_token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a password)
+    # Each property's credential is the secret ``{gsc_secret_prefix}{tenant_id}/{property_id}``.
+    gsc_secret_prefix: str = "kestrel/local/gsc/"  # noqa: S105 (a name prefix, not a password)
+    # The KMS key new credential secrets are encrypted with (None: Secrets Manager's default key).
+    secrets_kms_key_id: str | None = None
+    # In-invocation retries of 429 / 5xx before the message goes back to SQS (which retries again).
+    gsc_max_attempts: int = 4
+    gsc_backoff_seconds: float = 1.0
+    gsc_timeout_seconds: float = 60.0
 
     # Worker runtime: the function's own dead-letter queue, where permanent
     # failures are quarantined with their reason.

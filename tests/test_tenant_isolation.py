@@ -58,6 +58,17 @@ def _populate(owner_url: str) -> str:
             ),
             seed,
         )
+        session.execute(
+            text("INSERT INTO gsc_job_days (tenant_id, job_id, property_id, date) VALUES (:t, :j, :p, '2026-11-01')"),
+            seed,
+        )
+        session.execute(
+            text(
+                "INSERT INTO gsc_chunks (tenant_id, job_id, property_id, object_key, date, rows)"
+                " VALUES (:t, :j, :p, 'gsc-chunks/x.ndjson.gz', '2026-11-01', 1)"
+            ),
+            seed,
+        )
     return tenant_id
 
 
