@@ -24,6 +24,10 @@ from tests.support.tenants import new_tenant
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "eu-west-1"
 UPLOADS_BUCKET = "kestrel-test-uploads"
+CHUNKS_BUCKET = "kestrel-test-chunks"
+GSC_SYNC_QUEUE = "kestrel-test-gsc-sync"
+GSC_INGEST_QUEUE = "kestrel-test-gsc-ingest"
+ACCOUNT_ID = "123456789012"  # moto's default account
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +66,10 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
         "KESTREL_DATABASE_URL": database.app_url,
         "KESTREL_MIGRATION_DATABASE_URL": database.owner_url,
         "KESTREL_UPLOADS_BUCKET": UPLOADS_BUCKET,
+        "KESTREL_CHUNKS_BUCKET": CHUNKS_BUCKET,
+        "KESTREL_GSC_SYNC_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{GSC_SYNC_QUEUE}",
+        "KESTREL_GSC_INGEST_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{GSC_INGEST_QUEUE}",
+        "KESTREL_GSC_SECRET_PREFIX": "kestrel/test/gsc/",
         "KESTREL_DB_LOCK_TIMEOUT_MS": "1000",
         "KESTREL_SENTRY_DSN": sentry.dsn,
         "AWS_ENDPOINT_URL": moto.endpoint,
@@ -85,8 +93,21 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
         from shared.migrate import migrate_to_head
 
         migrate_to_head()
+        _create_gsc_resources()
         yield database
         reset_cached_runtime()
+
+
+def _create_gsc_resources() -> None:
+    """The chunks bucket and the sync and ingest queues the Search Console code sends to (empty at start)."""
+    import boto3
+
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket=CHUNKS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    sqs = boto3.client("sqs", region_name=REGION)
+    for name in (GSC_SYNC_QUEUE, GSC_INGEST_QUEUE):
+        sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})
 
 
 @pytest.fixture(scope="session")
