@@ -46,6 +46,9 @@ from kestrel_local.http_server import BackgroundHttpServer
 SCOPE_READONLY = "https://www.googleapis.com/auth/webmasters.readonly"
 SCOPE_FULL = "https://www.googleapis.com/auth/webmasters"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# Google's client libraries (google-auth) always sign service-account assertions for this audience,
+# whatever the key file's token_uri says; Google's token endpoint requires it.
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a password)
 TOKEN_LIFETIME_SECONDS = 3599
 MAX_ROW_LIMIT = 25_000
 DEFAULT_ROW_LIMIT = 1_000
@@ -765,7 +768,7 @@ class SearchConsoleServer(BackgroundHttpServer):
                 assertion,
                 credential.public_key,
                 algorithms=["RS256"],
-                audience=self.token_uri,
+                audience=[self.token_uri, GOOGLE_TOKEN_AUDIENCE],
                 options={"require": ["iss", "aud", "iat", "exp"]},
                 leeway=0,
             )

@@ -121,7 +121,7 @@ def test_jwt_bearer_grant_issues_a_token_and_revocation_ends_it(server: SearchCo
     assert body["token_type"] == "Bearer"
     assert ok(server, body["access_token"], WEEK)
 
-    wrong_audience = assertion(key, audience="https://oauth2.googleapis.com/token")
+    wrong_audience = assertion(key, audience="https://accounts.example.com/token")
     status, error = token_request(server, {"grant_type": JWT_BEARER, "assertion": wrong_audience})
     assert (status, error["error"]) == (400, "invalid_grant")
     forged = {**key, "private_key": server.register_service_account([SITE])["private_key"]}

@@ -44,6 +44,14 @@ def job_status(session: TenantSession, job_id: uuid.UUID) -> str | None:
     return session.scalar(select(Job.status).where(Job.tenant_id == session.tenant_id, Job.id == job_id))
 
 
+def day_status(session: TenantSession, job_id: uuid.UUID, day: dt.date, *, for_update: bool = False) -> str | None:
+    """A day's status; ``for_update`` locks the day (before its job, as everywhere here)."""
+    stmt = select(GscJobDay.status).where(
+        GscJobDay.tenant_id == session.tenant_id, GscJobDay.job_id == job_id, GscJobDay.date == day
+    )
+    return session.scalar(stmt.with_for_update() if for_update else stmt)
+
+
 def start_day(session: TenantSession, job_id: uuid.UUID, day: dt.date) -> bool:
     """Claim a day for fetching. False when the job is over or the day was already fetched (a redelivery)."""
     claimed = session.execute(
