@@ -39,13 +39,21 @@ def get(session: TenantSession, job_id: uuid.UUID, *, kind: str | None = None, f
 
 
 def list_page(
-    session: TenantSession, *, project_id: uuid.UUID | None, kind: str | None, limit: int, cursor: str | None
+    session: TenantSession,
+    *,
+    project_id: uuid.UUID | None,
+    kind: str | None,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
 ) -> tuple[list[Job], str | None]:
     stmt = select(Job).where(Job.tenant_id == session.tenant_id)
     if project_id is not None:
         stmt = stmt.where(Job.project_id == project_id)
     if kind is not None:
         stmt = stmt.where(Job.kind == kind)
+    if status is not None:
+        stmt = stmt.where(Job.status == status)
     return keyset_page(session, stmt, Job, limit=limit, cursor=cursor)
 
 
@@ -97,4 +105,13 @@ def finish(
             failure_reason=failure_reason,
             finished_at=func.now(),
         )
+    )
+
+
+def record_errors(session: TenantSession, job_id: uuid.UUID, *, errors: list[dict[str, Any]], error_count: int) -> None:
+    """Store a running job's line errors (for jobs that finish later, elsewhere)."""
+    session.execute(
+        update(Job)
+        .where(Job.tenant_id == session.tenant_id, Job.id == job_id)
+        .values(errors=errors[:MAX_STORED_ERRORS], error_count=error_count)
     )

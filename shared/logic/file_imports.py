@@ -4,14 +4,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from shared.errors import PermanentError
-from shared.logic import keyword_imports
-from shared.logic.uploads import KEYWORD_IMPORT, UploadKey
+from shared.logic import gsc_exports, keyword_imports
+from shared.logic.uploads import GSC_EXPORT, KEYWORD_IMPORT, UploadKey
 from shared.observability import logger
 from shared.schemas.events import S3NotificationRecord
 from shared.worker import unit_of_work
 
 Importer = Callable[..., str]
-IMPORTERS: dict[str, Importer] = {KEYWORD_IMPORT: keyword_imports.run}
+IMPORTERS: dict[str, Importer] = {KEYWORD_IMPORT: keyword_imports.run, GSC_EXPORT: gsc_exports.run}
 # Longer than any invocation can last (Lambda's 15-minute maximum): a live import is never taken over.
 LEASE = timedelta(minutes=15)
 

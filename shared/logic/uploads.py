@@ -18,6 +18,7 @@ from shared.settings import get_settings
 
 UPLOAD_PREFIX = "uploads/"
 KEYWORD_IMPORT = "keyword-imports"
+GSC_EXPORT = "gsc-exports"
 _KEY = re.compile(
     r"^uploads/(?P<tenant_id>[A-Za-z0-9_-]{1,64})/(?P<kind>[a-z][a-z-]*)/(?P<job_id>[0-9a-f-]{36})\.(?P<ext>[a-z.]+)$"
 )

@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared.schemas.common import InputModel, OutputModel
+from shared.schemas.common import InputModel
+from shared.schemas.jobs import JobOut, UploadTarget
+from shared.schemas.jobs import JobProgress as JobProgress  # defined next to JobOut, re-exported
 
 SearchType = Literal["web", "image", "video", "news", "discover", "googleNews"]
 SEARCH_TYPES: tuple[SearchType, ...] = ("web", "image", "video", "news", "discover", "googleNews")
@@ -161,15 +163,8 @@ class GscExportImportIn(InputModel):
         return self
 
 
-class JobProgress(OutputModel):
-    """Progress of a Search Console job, read from its counters."""
+class GscExportImportOut(BaseModel):
+    """The export import's job, and where to PUT the file (then the file_import worker reads it)."""
 
-    percent: int
-    days_total: int = 0
-    days_done: int = 0
-    days_failed: int = 0
-    chunks_total: int = 0
-    chunks_done: int = 0
-    rows_fetched: int = 0
-    rows_loaded: int = 0
-    rows_changed: int = 0
+    job: JobOut
+    upload: UploadTarget
