@@ -104,11 +104,27 @@ def update_property(
     return prop
 
 
-def delete_property(session: TenantSession, project_id: uuid.UUID, property_id: uuid.UUID) -> None:
+def delete_property(session: TenantSession, project_id: uuid.UUID, property_id: uuid.UUID) -> str | None:
+    """Delete the property; returns the name of its credential's secret, which the caller deletes after commit."""
     deleted = session.execute(
         delete(Property)
         .where(Property.tenant_id == session.tenant_id, Property.project_id == project_id, Property.id == property_id)
-        .returning(Property.id)
+        .returning(Property.credential_secret)
     ).first()
     if deleted is None:
         raise NotFound(f"Property {property_id} does not exist in project {project_id}.")
+    secret: str | None = deleted.credential_secret
+    return secret
+
+
+def credential_secrets(session: TenantSession, project_id: uuid.UUID) -> list[str]:
+    """The credential secrets of a project's connected properties."""
+    return list(
+        session.scalars(
+            select(Property.credential_secret).where(
+                Property.tenant_id == session.tenant_id,
+                Property.project_id == project_id,
+                Property.credential_secret.is_not(None),
+            )
+        )
+    )

@@ -4,6 +4,7 @@ import uuid
 
 from shared.auth import Principal
 from shared.dal import projects
+from shared.logic import gsc_credentials
 from shared.logic.tenancy import tenant_scope
 from shared.schemas.common import Page
 from shared.schemas.projects import ProjectIn, ProjectOut, ProjectPatch, PropertyIn, PropertyOut, PropertyPatch
@@ -34,7 +35,11 @@ def update_project(principal: Principal, project_id: uuid.UUID, patch: ProjectPa
 
 def delete_project(principal: Principal, project_id: uuid.UUID) -> None:
     with tenant_scope(principal) as session:
+        secrets = projects.credential_secrets(session, project_id)
         projects.delete_(session, project_id)
+    # After the commit: a failed delete leaves an orphaned secret, never a property without its credential.
+    for name in secrets:
+        gsc_credentials.delete(name)
 
 
 def create_property(principal: Principal, project_id: uuid.UUID, data: PropertyIn) -> PropertyOut:
@@ -66,4 +71,6 @@ def update_property(
 
 def delete_property(principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID) -> None:
     with tenant_scope(principal) as session:
-        projects.delete_property(session, project_id, property_id)
+        secret = projects.delete_property(session, project_id, property_id)
+    if secret:
+        gsc_credentials.delete(secret)

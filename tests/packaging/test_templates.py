@@ -12,17 +12,25 @@ from tests.packaging.sls import ROOT, PackagedStage
 
 pytestmark = [pytest.mark.packaging, pytest.mark.timeout(900)]
 
-FUNCTIONS = ("api_projects", "file_import", "db_migrate")
-API_FUNCTIONS = ("api_projects",)
-WORKERS = ("file_import",)
+FUNCTIONS = ("api_projects", "api_imports", "file_import", "gsc_sync", "gsc_ingest", "db_migrate")
+API_FUNCTIONS = ("api_projects", "api_imports")
+WORKERS = ("file_import", "gsc_sync", "gsc_ingest")
 
 # Reserved concurrency per function and stage (ARCHITECTURE.md); absent = unreserved.
 RESERVED_CONCURRENCY = {
-    "dev": {"file_import": 1, "db_migrate": 1},
-    "prod": {"file_import": 1, "db_migrate": 1},
+    "dev": {"file_import": 1, "gsc_sync": 2, "gsc_ingest": 2, "db_migrate": 1},
+    "prod": {"file_import": 1, "gsc_sync": 10, "gsc_ingest": 4, "db_migrate": 1},
 }
-WORKER_SETTINGS = {
+# Queues a worker sends to besides its own DLQ (where it quarantines).
+SENDS_TO: dict[str, tuple[str, ...]] = {
+    "file_import": ("GscIngestQueue",),
+    "gsc_sync": ("GscSyncQueue", "GscIngestQueue"),
+    "gsc_ingest": (),
+}
+WORKER_SETTINGS: dict[str, dict[str, int | None]] = {
     "file_import": {"batch_size": 10, "batching_window": 5, "max_receive_count": 5, "oldest_age": 900},
+    "gsc_sync": {"batch_size": 1, "batching_window": None, "max_receive_count": 8, "oldest_age": 3600},
+    "gsc_ingest": {"batch_size": 1, "batching_window": None, "max_receive_count": 5, "oldest_age": 3600},
 }
 STAGE_PARAMS = {
     "dev": {
@@ -66,6 +74,17 @@ ROUTES = {
     "GET /v1/projects/{project_id}/keyword-imports": READ,
     "POST /v1/projects/{project_id}/keyword-imports": WRITE,
     "GET /v1/projects/{project_id}/keyword-imports/{job_id}": READ,
+    "GET /v1/projects/{project_id}/properties/{property_id}/connection": READ,
+    "PUT /v1/projects/{project_id}/properties/{property_id}/connection": WRITE,
+    "DELETE /v1/projects/{project_id}/properties/{property_id}/connection": WRITE,
+    "POST /v1/projects/{project_id}/properties/{property_id}/connection/verify": WRITE,
+    "POST /v1/projects/{project_id}/properties/{property_id}/syncs": WRITE,
+    "POST /v1/projects/{project_id}/properties/{property_id}/backfills": WRITE,
+    "POST /v1/projects/{project_id}/properties/{property_id}/gsc-imports": WRITE,
+    "GET /v1/projects/{project_id}/jobs": READ,
+    "GET /v1/projects/{project_id}/jobs/{job_id}": READ,
+    "GET /v1/projects/{project_id}/jobs/{job_id}/days": READ,
+    "POST /v1/projects/{project_id}/jobs/{job_id}/cancel": WRITE,
 }
 
 # The only IAM actions allowed with Resource "*": X-Ray accepts no resource-level permissions.
@@ -90,6 +109,8 @@ COMMON_ENVIRONMENT_KEYS = {
     "KESTREL_DB_SECRET_ARN",
     "KESTREL_DB_SSLMODE",
     "KESTREL_UPLOADS_BUCKET",
+    "KESTREL_CHUNKS_BUCKET",
+    "KESTREL_GSC_SECRET_PREFIX",
     "KESTREL_SENTRY_DSN_SECRET_NAME",
 }
 STACK_KEY_ARN = {"Fn::GetAtt": ["StackKey", "Arn"]}
@@ -193,6 +214,10 @@ def test_functions_run_python_312_in_the_private_subnets_with_tracing(pkg: Packa
     assert functions["file_import"]["Properties"]["Timeout"] == 300
     assert functions["db_migrate"]["Properties"]["MemorySize"] == 512
     assert functions["db_migrate"]["Properties"]["Timeout"] == 300
+    assert functions["api_imports"]["Properties"]["Timeout"] == 29
+    assert functions["gsc_sync"]["Properties"]["Timeout"] == 300
+    # gsc_ingest's peak for a 25,000-row chunk is measured by `make bench-ingest` against this.
+    assert functions["gsc_ingest"]["Properties"]["MemorySize"] == 1024
 
 
 def test_no_lambda_layers(pkg: PackagedStage) -> None:
@@ -227,6 +252,8 @@ def test_common_environment(pkg: PackagedStage) -> None:
         assert env["KESTREL_DB_SECRET_ARN"] == {"Ref": "DbAppSecret"}
         assert env["KESTREL_DB_SSLMODE"] == "require"
         assert env["KESTREL_UPLOADS_BUCKET"] == {"Ref": "UploadsBucket"}
+        assert env["KESTREL_CHUNKS_BUCKET"] == {"Ref": "ChunksBucket"}
+        assert env["KESTREL_GSC_SECRET_PREFIX"] == f"kestrel/{pkg.stage}/gsc/"
         assert env["KESTREL_SENTRY_DSN_SECRET_NAME"] == f"kestrel/{pkg.stage}/sentry-dsn"
     migrate_env = function_resources(pkg)["db_migrate"]["Properties"]["Environment"]["Variables"]
     assert migrate_env["KESTREL_DB_OWNER_SECRET_ARN"] == {"Fn::GetAtt": ["DbCluster", "MasterUserSecret.SecretArn"]}
@@ -241,7 +268,7 @@ def test_worker_event_source_mapping(pkg: PackagedStage, worker: str) -> None:
     settings = WORKER_SETTINGS[worker]
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BatchSize"] == settings["batch_size"]
-    assert props["MaximumBatchingWindowInSeconds"] == settings["batching_window"]
+    assert props.get("MaximumBatchingWindowInSeconds") == settings["batching_window"]
 
 
 def test_maximum_concurrency_never_exceeds_reserved_concurrency(pkg: PackagedStage) -> None:
@@ -563,7 +590,7 @@ def test_http_api_cors_and_json_access_logs(pkg: PackagedStage) -> None:
     [api] = pkg.of_type("AWS::ApiGatewayV2::Api").values()
     cors = api["Properties"]["CorsConfiguration"]
     assert set(cors["AllowHeaders"]) == {"Authorization", "Content-Type"}
-    assert set(cors["AllowMethods"]) == {"GET", "POST", "PATCH", "DELETE", "OPTIONS"}
+    assert set(cors["AllowMethods"]) == {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
     assert cors["AllowOrigins"]
     assert api["Properties"]["DisableExecuteApiEndpoint"] is False
     [stage] = pkg.of_type("AWS::ApiGatewayV2::Stage").values()
@@ -637,7 +664,11 @@ def test_uploads_bucket_notifies_the_file_import_queue(pkg: PackagedStage) -> No
     assert notification["Event"] == "s3:ObjectCreated:*"
     assert notification["Queue"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert notification["Filter"] == {"S3Key": {"Rules": [{"Name": "prefix", "Value": "uploads/"}]}}
-    [(policy_id, policy)] = pkg.of_type("AWS::SQS::QueuePolicy").items()
+    [(policy_id, policy)] = [
+        (logical_id, policy)
+        for logical_id, policy in pkg.of_type("AWS::SQS::QueuePolicy").items()
+        if policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    ]
     assert policy_id in as_list(bucket["DependsOn"])
     assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
     [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
@@ -662,6 +693,71 @@ def test_uploads_bucket_is_private_tls_only_with_cors_and_expiry(pkg: PackagedSt
     [deny] = pkg.resources["UploadsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+# ---------------------------------------------------------------- Search Console ingestion
+
+
+def test_daily_sync_rule_sends_the_last_three_days_to_the_sync_queue_at_five_utc(pkg: PackagedStage) -> None:
+    queue_id, _ = queue_ids_of(pkg, "gsc_sync")
+    [(rule_id, rule)] = pkg.of_type("AWS::Events::Rule").items()
+    props = rule["Properties"]
+    assert props["ScheduleExpression"] == "cron(0 5 * * ? *)"
+    assert props["State"] == "ENABLED"
+    [target] = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert json.loads(target["Input"]) == {"kind": "scheduled_sync", "days": 3}
+    [policy] = [
+        p["Properties"]
+        for p in pkg.of_type("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+    ]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+
+
+def test_chunks_bucket_is_private_encrypted_and_expires_chunks(pkg: PackagedStage) -> None:
+    props = pkg.resources["ChunksBucket"]["Properties"]
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert sse["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": STACK_KEY_ARN}
+    [rule] = props["LifecycleConfiguration"]["Rules"]
+    assert (rule["Prefix"], rule["ExpirationInDays"]) == ("gsc-chunks/", 7)
+    assert "NotificationConfiguration" not in props
+
+
+def test_search_console_roles_are_least_privilege(pkg: PackagedStage) -> None:
+    chunks = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ChunksBucket}/gsc-chunks/*"}
+    credentials = {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+        f"kestrel/{pkg.stage}/gsc/*"
+    }
+    sync_queue, _ = queue_ids_of(pkg, "gsc_sync")
+    ingest_queue, _ = queue_ids_of(pkg, "gsc_ingest")
+    api = role_statements(role_of(pkg, "api_imports")[1])
+    for action in ("CreateSecret", "PutSecretValue", "GetSecretValue", "DeleteSecret"):
+        assert grants(api, f"secretsmanager:{action}", credentials), action
+    assert grants(api, "sqs:SendMessage", {"Fn::GetAtt": [sync_queue, "Arn"]})
+    assert not grants(api, "sqs:SendMessage", {"Fn::GetAtt": [ingest_queue, "Arn"]})
+    sync = role_statements(role_of(pkg, "gsc_sync")[1])
+    assert grants(sync, "secretsmanager:GetSecretValue", credentials)
+    assert not grants(sync, "secretsmanager:PutSecretValue", credentials)
+    assert grants(sync, "s3:PutObject", chunks)
+    assert grants(sync, "sqs:SendMessage", {"Fn::GetAtt": [ingest_queue, "Arn"]})
+    ingest = role_statements(role_of(pkg, "gsc_ingest")[1])
+    assert grants(ingest, "s3:GetObject", chunks)
+    assert not grants(ingest, "s3:PutObject", chunks)
+    assert not grants(ingest, "secretsmanager:GetSecretValue", credentials)
+    file_import = role_statements(role_of(pkg, "file_import")[1])
+    assert grants(file_import, "s3:PutObject", chunks)
+    assert grants(file_import, "sqs:SendMessage", {"Fn::GetAtt": [ingest_queue, "Arn"]})
+    env = function_resources(pkg)["api_imports"]["Properties"]["Environment"]["Variables"]
+    assert env["KESTREL_GSC_SYNC_QUEUE_URL"] == {"Ref": sync_queue}
+    assert env["KESTREL_SECRETS_KMS_KEY_ID"] == {"Ref": "StackKey"}
+    for worker in ("gsc_sync", "file_import"):
+        env = function_resources(pkg)[worker]["Properties"]["Environment"]["Variables"]
+        assert env["KESTREL_GSC_INGEST_QUEUE_URL"] == {"Ref": ingest_queue}, worker
 
 
 # ---------------------------------------------------------------- artifact
