@@ -52,11 +52,17 @@ def mint(settings: LocalSettings, runtime: Runtime, *, tenant: str, user: str, p
     )
 
 
-def banner(settings: LocalSettings, runtime: Runtime, project_id: str) -> str:
+def banner(settings: LocalSettings, runtime: Runtime, project_id: str, backfill_job_id: str | None = None) -> str:
     from kestrel_local.demo import DEMO_TENANT, DEMO_USER
 
     token = mint(settings, runtime, tenant=DEMO_TENANT, user=DEMO_USER.removeprefix("auth0|"), permissions=None)
     api = runtime.api_url
+    backfill = (
+        "\nThe demo property's Search Console backfill runs in the background (progress and days):\n\n"
+        f"  curl -s -H 'Authorization: Bearer {token}' {api}/v1/projects/{project_id}/jobs/{backfill_job_id}\n"
+        if backfill_job_id
+        else ""
+    )
     return (
         "\nKestrel is up.\n"
         f"  API:           {api}   (OpenAPI: {api}/v1/openapi.json)\n"
@@ -68,6 +74,7 @@ def banner(settings: LocalSettings, runtime: Runtime, project_id: str) -> str:
         f"  curl -s {api}/v1/health\n\n"
         f"  curl -s -H 'Authorization: Bearer {token}' {api}/v1/projects\n\n"
         f"  curl -s -H 'Authorization: Bearer {token}' '{api}/v1/projects/{project_id}/keywords?tag=brand'\n"
+        f"{backfill}"
     )
 
 
@@ -86,10 +93,16 @@ def cmd_up(args: argparse.Namespace) -> int:
     stack = LocalStack(settings)
     try:
         stack.start()
-        from kestrel_local.demo import seed
+        from kestrel_local.demo import connect_search_console, seed
 
         project = seed(Runtime.read(paths).owner_database_url)
-        text = banner(settings, Runtime.read(paths), str(project.id))
+        backfill = None
+        if stack.search_console is not None:
+            stack.act_as("api_imports")
+            backfill = connect_search_console(
+                stack.search_console, project.id, backfill_days=settings.demo_backfill_days
+            )
+        text = banner(settings, Runtime.read(paths), str(project.id), str(backfill.id) if backfill else None)
         (paths.root / "banner.txt").write_text(text)
         print(text, flush=True)
         if args.no_wait:
@@ -210,7 +223,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         print(f"No function {args.function!r}; the stack has: {', '.join(sorted(spec.functions))}")
         return EXIT_ERROR
     event = json.loads(Path(args.event).read_text()) if args.event != "-" else json.load(sys.stdin)
-    overrides = function_overrides(runtime.app_database_url, runtime.aws_endpoint, settings)
+    overrides = function_overrides(
+        runtime.app_database_url, runtime.aws_endpoint, settings, search_console=runtime.search_console
+    )
     environments = Environments({args.function: spec.functions[args.function]}, overrides, paths.logs)
     try:
         result = environments.invoke(args.function, event)

@@ -17,6 +17,7 @@ class LocalSettings(BaseSettings):
     aws_port: int = 4566
     api_port: int = 3000
     identity_port: int = 3001
+    search_console_port: int = 3002
     region: str = "eu-west-1"
     database_name: str = "kestrel"
     audience: str = "https://api.kestrel.local"
@@ -31,6 +32,12 @@ class LocalSettings(BaseSettings):
     function_environment: dict[str, str] = Field(default_factory=dict)
     # Errors reported by the functions go here when set (a real Sentry DSN, or kestrel_local.sentry's).
     sentry_dsn: str | None = None
+    # Search Console: the local stand-in (kestrel_local.search_console) unless a real API base URL is
+    # given (then credentials are yours: connect a property through the API). The demo property is
+    # connected to the stand-in and backfilled this many days on the first `up` (0: no backfill).
+    gsc_api_base_url: str | None = None
+    gsc_token_uri: str | None = None
+    demo_backfill_days: int = 90
 
 
 @cache

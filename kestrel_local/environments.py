@@ -108,6 +108,11 @@ class FunctionPool:
         self._context = multiprocessing.get_context("spawn")
         self._closed = False
 
+    @property
+    def environment(self) -> dict[str, str]:
+        """The variables every environment of this function starts with."""
+        return dict(self._environment)
+
     def _start(self) -> _Environment:
         parent, child = self._context.Pipe()
         process = self._context.Process(

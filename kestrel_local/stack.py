@@ -32,6 +32,7 @@ from kestrel_local.provision import provision as provision_resources
 from kestrel_local.queues_state import restore_queues, save_queues
 from kestrel_local.runner import QueueRunner
 from kestrel_local.schedules import Scheduler
+from kestrel_local.search_console import SearchConsoleServer
 from kestrel_local.template import load_stack, package_local_template
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -87,6 +88,14 @@ class StatePaths:
 
 
 @dataclass(frozen=True)
+class SearchConsoleEndpoints:
+    """Where the functions reach Google Search Console: the local stand-in, or the real API."""
+
+    api_base_url: str
+    token_uri: str
+
+
+@dataclass(frozen=True)
 class Runtime:
     """What a running stack tells the other `kestrel` commands (written to runtime.json)."""
 
@@ -99,6 +108,14 @@ class Runtime:
     app_database_url: str
     owner_database_url: str
     started_at: float
+    search_console_api: str = ""
+    search_console_token_uri: str = ""
+
+    @property
+    def search_console(self) -> SearchConsoleEndpoints | None:
+        if not self.search_console_api:
+            return None
+        return SearchConsoleEndpoints(self.search_console_api, self.search_console_token_uri)
 
     @classmethod
     def read(cls, paths: StatePaths) -> "Runtime":
@@ -107,7 +124,13 @@ class Runtime:
         return cls(**json.loads(paths.runtime.read_text()))
 
 
-def function_overrides(app_database_url: str, aws_endpoint: str, settings: LocalSettings) -> dict[str, str]:
+def function_overrides(
+    app_database_url: str,
+    aws_endpoint: str,
+    settings: LocalSettings,
+    *,
+    search_console: SearchConsoleEndpoints | None = None,
+) -> dict[str, str]:
     """What differs for a function between AWS and this machine: endpoints and credentials, nothing else."""
     overrides = {
         "KESTREL_DATABASE_URL": app_database_url,
@@ -118,6 +141,9 @@ def function_overrides(app_database_url: str, aws_endpoint: str, settings: Local
         "POWERTOOLS_TRACE_DISABLED": "1",  # no X-Ray daemon locally
         **LOCAL_CREDENTIALS,
     }
+    if search_console is not None:
+        overrides["KESTREL_GSC_API_BASE_URL"] = search_console.api_base_url
+        overrides["KESTREL_GSC_TOKEN_URI"] = search_console.token_uri
     overrides.update(settings.function_environment)
     if settings.sentry_dsn:
         overrides["KESTREL_SENTRY_DSN"] = settings.sentry_dsn
@@ -126,9 +152,15 @@ def function_overrides(app_database_url: str, aws_endpoint: str, settings: Local
     return overrides
 
 
-def configure_process(database: LocalDatabase, aws_endpoint: str, settings: LocalSettings) -> None:
+def configure_process(
+    database: LocalDatabase,
+    aws_endpoint: str,
+    settings: LocalSettings,
+    *,
+    search_console: SearchConsoleEndpoints | None = None,
+) -> None:
     """Let this process use the shared runtime (migrations, demo data) against the local services."""
-    os.environ.update(function_overrides(database.app_url, aws_endpoint, settings))
+    os.environ.update(function_overrides(database.app_url, aws_endpoint, settings, search_console=search_console))
     os.environ["KESTREL_STAGE"] = "local"
     os.environ["KESTREL_MIGRATION_DATABASE_URL"] = database.owner_url
     from shared.runtime import reset_cached_runtime
@@ -166,6 +198,9 @@ class LocalStack:
         self.provisioned: ProvisionedStack | None = None
         self.spec: StackSpec | None = None
         self.database: LocalDatabase | None = None
+        # The local Search Console stand-in (None when settings point at the real API).
+        self.search_console: SearchConsoleServer | None = None
+        self.search_console_endpoints: SearchConsoleEndpoints | None = None
         self._status_stop = threading.Event()
         self._status_thread: threading.Thread | None = None
 
@@ -185,7 +220,8 @@ class LocalStack:
         self.database = start_database(settings, paths)
         if not settings.aws_endpoint_url:
             self.moto = start_moto(settings.aws_port)
-        configure_process(self.database, self.aws_endpoint, settings)
+        self.search_console_endpoints = self._start_search_console()
+        configure_process(self.database, self.aws_endpoint, settings, search_console=self.search_console_endpoints)
         from shared.migrate import migrate_to_head
 
         migrate_to_head()
@@ -205,7 +241,9 @@ class LocalStack:
             restore_queues(paths.saved_queues, self.provisioned, sqs=sqs)
         self.environments = Environments(
             self.spec.functions,
-            overrides=function_overrides(self.database.app_url, self.aws_endpoint, settings),
+            overrides=function_overrides(
+                self.database.app_url, self.aws_endpoint, settings, search_console=self.search_console_endpoints
+            ),
             log_dir=paths.logs,
         )
         self.gateway = Gateway(self.spec.routes, self.environments, host=settings.host, port=settings.api_port).start()
@@ -243,6 +281,28 @@ class LocalStack:
         self._status_thread = threading.Thread(target=self._report_status, name="status", daemon=True)
         self._status_thread.start()
 
+    def act_as(self, function: str) -> None:
+        """Configure this process as ``function`` is configured (its resolved environment and the local overrides).
+
+        The demo data go through the API's domain logic in this process; they need what the API function
+        has, e.g. the queue it sends sync days to.
+        """
+        if self.environments is None:
+            raise RuntimeError("The stack is not started.")
+        os.environ.update(self.environments.pools[function].environment)
+        from shared.runtime import reset_cached_runtime
+
+        reset_cached_runtime()
+
+    def _start_search_console(self) -> SearchConsoleEndpoints:
+        settings = self.settings
+        if settings.gsc_api_base_url:
+            return SearchConsoleEndpoints(
+                settings.gsc_api_base_url, settings.gsc_token_uri or "https://oauth2.googleapis.com/token"
+            )
+        self.search_console = SearchConsoleServer(host=settings.host, port=settings.search_console_port).start()
+        return SearchConsoleEndpoints(f"{self.search_console.url}/webmasters/v3", self.search_console.token_uri)
+
     def _write_runtime(self, api_url: str, issuer: str, database: LocalDatabase) -> None:
         runtime = Runtime(
             pid=os.getpid(),
@@ -254,6 +314,8 @@ class LocalStack:
             app_database_url=database.app_url,
             owner_database_url=database.owner_url,
             started_at=time.time(),
+            search_console_api=self.search_console_endpoints.api_base_url if self.search_console_endpoints else "",
+            search_console_token_uri=self.search_console_endpoints.token_uri if self.search_console_endpoints else "",
         )
         temporary = self.paths.runtime.with_suffix(".tmp")
         temporary.write_text(json.dumps(asdict(runtime), indent=2))
@@ -310,6 +372,8 @@ class LocalStack:
             self.environments.close()
         if self.identity:
             self.identity.stop()
+        if self.search_console:
+            self.search_console.stop()
         if self.moto:
             self.moto.stop()
         self.paths.runtime.unlink(missing_ok=True)

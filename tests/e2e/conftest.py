@@ -17,6 +17,7 @@ import pytest
 
 from kestrel_local.moto_server import free_port
 from kestrel_local.postgres import LocalDatabase
+from kestrel_local.search_console import SearchConsoleServer
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 600  # the first start packages the local template (about a minute on a busy machine)
@@ -88,8 +89,19 @@ class RunningStack:
 
 
 @pytest.fixture(scope="session")
+def search_console() -> Iterator[SearchConsoleServer]:
+    """A Search Console API the stack is pointed at, as it would be at Google's: the tests hold its credentials."""
+    server = SearchConsoleServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def local_stack(
-    tmp_path_factory: pytest.TempPathFactory, admin_url: str, platform: LocalDatabase
+    tmp_path_factory: pytest.TempPathFactory,
+    admin_url: str,
+    platform: LocalDatabase,
+    search_console: SearchConsoleServer,
 ) -> Iterator[RunningStack]:
     state_dir = tmp_path_factory.mktemp("kestrel-local")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KESTREL_"))}
@@ -105,6 +117,9 @@ def local_stack(
             "KESTREL_LOCAL_VISIBILITY_TIMEOUT_SECONDS": "2",
             "KESTREL_LOCAL_ALARM_INTERVAL_SECONDS": "1",
             "KESTREL_LOCAL_FUNCTION_ENVIRONMENT": json.dumps({"KESTREL_DB_LOCK_TIMEOUT_MS": "300"}),
+            # The configuration for the real API, pointed at a server this test session controls.
+            "KESTREL_LOCAL_GSC_API_BASE_URL": f"{search_console.url}/webmasters/v3",
+            "KESTREL_LOCAL_GSC_TOKEN_URI": search_console.token_uri,
         }
     )
     stack = RunningStack(state_dir=state_dir, env=env)
