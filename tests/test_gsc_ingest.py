@@ -1,11 +1,13 @@
 """gsc_ingest: chunks from S3 through COPY and the idempotent merge into gsc_rows, the rollup and job progress."""
 
 import datetime as dt
+import gzip
 import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import text
 
@@ -14,12 +16,12 @@ from shared.dal import gsc_progress, gsc_rows, jobs
 from shared.db import tenant_transaction
 from shared.errors import PermanentError
 from shared.logic import gsc_chunks, projects
-from shared.logic.gsc_ingest import load_chunk
+from shared.logic.gsc_ingest import ChunkRejected, load_chunk
 from shared.schemas.gsc import GSC_BACKFILL_JOB, LoadChunkMessage
 from shared.schemas.projects import ProjectIn, PropertyIn
 from shared.worker import classify
 from tests.conftest import CHUNKS_BUCKET
-from tests.support.queues import create_worker_queues, deliver, receive, sqs
+from tests.support.queues import create_worker_queues, deliver, receive, s3, sqs
 from tests.support.tenants import new_tenant
 
 DAY_1 = dt.date(2026, 10, 1)
@@ -526,12 +528,33 @@ def test_each_kind_of_bad_row_is_rejected_naming_its_line(site, change, reason):
     assert stored_rows(site) == {}
 
 
-def test_integral_numbers_and_plain_dates_load(site):
+def test_integral_ctr_and_position_load(site):
     rows = [dict(row, ctr=0, position=3) for row in rows_for(DAY_1, 5)]
     _, messages = synced_job(site, {"web-0": rows})
     load_chunk(messages[0])
     assert stored_values(site) == values_of(rows)
     assert {value[2:] for value in stored_values(site).values()} == {(0.0, 3.0)}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            gzip.compress(b"\n".join(orjson.dumps(row) for row in rows_for(DAY_1, 2)) + b"\n{oops\n"),
+            "line 3: not valid JSON",
+        ),
+        (b"date,search_type\n2026-10-01,web\n", "not a gzip NDJSON chunk"),
+    ],
+    ids=["bad-json-line", "not-gzip"],
+)
+def test_an_unreadable_chunk_is_rejected(site, body, reason):
+    job_id = new_job(site)
+    message = write_chunk(site, job_id, "web-0", [])
+    s3().put_object(Bucket=CHUNKS_BUCKET, Key=message.key, Body=body)
+    with pytest.raises(ChunkRejected, match=reason):
+        load_chunk(message)
+    assert stored_rows(site) == {}
+    assert job_state(site, job_id)["days_failed"] == 1
 
 
 def test_a_missing_chunk_object_is_permanent(site, queues, worker):

@@ -250,8 +250,10 @@ class _Rows:
             if device not in _DEVICES:
                 raise self.bad(line, f"device: expected DESKTOP, MOBILE or TABLET, got {device!r}")
         except TypeError:  # a list or an object where a string belongs cannot be looked up in a set
-            field = next(name for name in ("search_type", "country", "device") if not isinstance(row[name], str))
-            raise self.bad(line, f"{field}: expected a string, got {row[field]!r}") from None
+            for name in ("search_type", "country", "device"):
+                if not isinstance(row[name], str):
+                    raise self.bad(line, f"{name}: expected a string, got {row[name]!r}") from None
+            raise
         if type(clicks) is not int or not 0 <= clicks <= _INT4_MAX:
             raise self.bad(line, f"clicks: expected a non-negative integer, got {clicks!r}")
         if type(impressions) is not int or not 0 <= impressions <= _INT4_MAX:
