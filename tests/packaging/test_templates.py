@@ -320,7 +320,8 @@ def test_worker_role_consumes_its_queue_and_quarantines_to_its_dlq(pkg: Packaged
     assert grants(statements, "kms:Decrypt", STACK_KEY_ARN)
     assert grants(statements, "kms:GenerateDataKey", STACK_KEY_ARN)
     send_targets = [s["Resource"] for s in statements if "sqs:SendMessage" in as_list(s["Action"])]
-    assert send_targets == [{"Fn::GetAtt": [dlq_id, "Arn"]}]
+    expected = [{"Fn::GetAtt": [target, "Arn"]} for target in (dlq_id, *SENDS_TO[worker])]
+    assert sorted(send_targets, key=json.dumps) == sorted(expected, key=json.dumps)
 
 
 @pytest.mark.parametrize("worker", WORKERS)
