@@ -65,6 +65,15 @@ def new_site(owner_url: str) -> Site:
     return Site(tenant_id, project.id, prop.id)
 
 
+def new_site_like(site: Site) -> Site:
+    """Another property of the same tenant and project."""
+    principal = Principal(subject="auth0|ingest", tenant_id=site.tenant_id, permissions=frozenset())
+    prop = projects.create_property(
+        principal, site.project_id, PropertyIn(site_url=f"sc-domain:{uuid.uuid4().hex}.com")
+    )
+    return Site(site.tenant_id, site.project_id, prop.id)
+
+
 @pytest.fixture
 def site(platform) -> Site:
     return new_site(platform.owner_url)
@@ -351,15 +360,6 @@ def test_a_crash_between_copy_and_merge_leaves_nothing_and_the_redelivery_loads(
     state = job_state(site, job_id)
     assert (state["status"], state["rows_loaded"], state["rows_changed"]) == ("succeeded", 400, 400)
     assert_rollup_matches_rows(site)
-
-
-def new_site_like(site: Site) -> Site:
-    """Another property of the same tenant and project."""
-    principal = Principal(subject="auth0|ingest", tenant_id=site.tenant_id, permissions=frozenset())
-    prop = projects.create_property(
-        principal, site.project_id, PropertyIn(site_url=f"sc-domain:{uuid.uuid4().hex}.com")
-    )
-    return Site(site.tenant_id, site.project_id, prop.id)
 
 
 # ---------------------------------------------------------------- revisions and the rollup
