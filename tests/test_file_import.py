@@ -9,7 +9,16 @@ from sqlalchemy import text
 
 from shared.db import tenant_transaction
 from tests.conftest import UPLOADS_BUCKET
-from tests.support.queues import create_worker_queues, deliver, put_presigned, queue_depth, receive, s3, sqs
+from tests.support.queues import (
+    create_worker_queues,
+    deliver,
+    notify_on_uploads,
+    put_presigned,
+    queue_depth,
+    receive,
+    s3,
+    sqs,
+)
 from tests.support.tenants import owner_connection
 
 VALID_CSV = "keyword,country,device,tags\nrunning shoes,us,desktop,shoes;sale\ntrail shoes,GB,mobile,\n"
@@ -18,25 +27,7 @@ VALID_CSV = "keyword,country,device,tags\nrunning shoes,us,desktop,shoes;sale\nt
 @pytest.fixture(scope="module")
 def queues(platform):
     queues = create_worker_queues(f"file-import-{uuid.uuid4().hex[:6]}", max_receive_count=5)
-    client = s3()
-    client.create_bucket(Bucket=UPLOADS_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    client.put_bucket_notification_configuration(
-        Bucket=UPLOADS_BUCKET,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": queues.arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
-                }
-            ]
-        },
-    )
-    # moto announces a new notification configuration with an s3:TestEvent, as S3 does; drain it.
-    for message in (
-        sqs().receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-    ):
-        sqs().delete_message(QueueUrl=queues.url, ReceiptHandle=message["ReceiptHandle"])
+    notify_on_uploads(UPLOADS_BUCKET, queues)
     return queues
 
 

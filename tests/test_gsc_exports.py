@@ -41,7 +41,7 @@ from shared.schemas.jobs import JobOut
 from shared.schemas.projects import ProjectIn, PropertyIn
 from shared.settings import get_settings
 from tests.conftest import CHUNKS_BUCKET
-from tests.support.queues import create_worker_queues, deliver, put_presigned, receive, s3, sqs
+from tests.support.queues import create_worker_queues, deliver, notify_on_uploads, put_presigned, receive, s3, sqs
 from tests.support.tenants import new_tenant
 
 UPLOADS_BUCKET = "kestrel-test-gsc-exports"  # its own bucket: its notifications go to this module's queue
@@ -527,25 +527,7 @@ def test_the_aggregator_sums_repeated_keys_across_partitions(tmp_path):
 @pytest.fixture(scope="module")
 def queues(platform):
     queues = create_worker_queues(f"gsc-exports-{uuid.uuid4().hex[:6]}", max_receive_count=5)
-    client = s3()
-    client.create_bucket(Bucket=UPLOADS_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    client.put_bucket_notification_configuration(
-        Bucket=UPLOADS_BUCKET,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": queues.arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
-                }
-            ]
-        },
-    )
-    # moto announces the notification configuration with an s3:TestEvent, as S3 does; drain it.
-    for message in (
-        sqs().receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-    ):
-        sqs().delete_message(QueueUrl=queues.url, ReceiptHandle=message["ReceiptHandle"])
+    notify_on_uploads(UPLOADS_BUCKET, queues)
     return queues
 
 

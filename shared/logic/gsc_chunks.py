@@ -7,15 +7,18 @@ deterministic (job, day, search type, page), so a redelivered sync rewrites
 the same object instead of adding a new one.
 """
 
+import datetime as dt
 import gzip
 import io
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from shared import aws
+from shared.dal import gsc_progress
+from shared.db import TenantSession, tenant_transaction
 from shared.errors import TransientError
 from shared.schemas.gsc import LoadChunkMessage
 from shared.settings import get_settings
@@ -79,3 +82,41 @@ def enqueue_loads(messages: Sequence[LoadChunkMessage]) -> None:
     if not queue_url:
         raise TransientError("No gsc_ingest queue configured (KESTREL_GSC_INGEST_QUEUE_URL).")
     aws.send_message_batches(queue_url, [message.model_dump_json() for message in messages])
+
+
+def publish_chunk(
+    tenant_id: str,
+    job_id: uuid.UUID,
+    property_id: uuid.UUID,
+    part: str,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    day: dt.date | None,
+    still_wanted: Callable[[TenantSession], bool],
+) -> int | None:
+    """Write a chunk, register it, then enqueue its load, in that order: a loader always finds its chunk
+    registered. ``still_wanted`` is checked in the registering transaction; when it says no (the job was
+    cancelled or the day taken over) nothing is registered or queued, the object is left to expire, and
+    None is returned. Otherwise the chunk's row count.
+    """
+    bucket = get_settings().chunks_bucket
+    key = chunk_key(tenant_id, property_id, job_id, part)
+    count = write_chunk(bucket, key, rows)
+    with tenant_transaction(tenant_id) as session:
+        if not still_wanted(session):
+            return None
+        gsc_progress.add_chunk(session, job_id, property_id, key, rows=count, day=day)
+    enqueue_loads(
+        [
+            LoadChunkMessage(
+                tenant_id=tenant_id,
+                job_id=job_id,
+                property_id=property_id,
+                bucket=bucket,
+                key=key,
+                rows=count,
+                date=day,
+            )
+        ]
+    )
+    return count

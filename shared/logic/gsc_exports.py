@@ -40,7 +40,6 @@ from shared.schemas.gsc import (
     ExportFormat,
     GscExportImportIn,
     GscExportImportOut,
-    LoadChunkMessage,
     SearchType,
 )
 from shared.schemas.jobs import FINISHED_STATUSES, JobOut
@@ -331,26 +330,23 @@ def _split_lines(
 
 def _write_chunks(key: UploadKey, request: _ImportInput, aggregator: gsc_export_files.RowAggregator) -> str | None:
     """Second pass: summed rows as chunks, each registered then enqueued. The job's status if it stopped being live."""
-    chunks_bucket = get_settings().chunks_bucket
+    stopped: str | None = None
+
+    def job_live(session: TenantSession) -> bool:
+        nonlocal stopped
+        status = gsc_progress.job_status(session, key.job_id)
+        if status in gsc_progress.LIVE_STATUSES:
+            return True
+        stopped = status or "cancelled"
+        return False
+
     for number, rows in enumerate(batched(aggregator.rows(), CHUNK_ROWS)):
-        chunk = gsc_chunks.chunk_key(key.tenant_id, request.property_id, key.job_id, f"export/{number:05d}")
-        written = gsc_chunks.write_chunk(chunks_bucket, chunk, rows)
-        with tenant_transaction(key.tenant_id) as session:
-            status = gsc_progress.job_status(session, key.job_id)
-            if status not in gsc_progress.LIVE_STATUSES:
-                return status or "cancelled"
-            gsc_progress.add_chunk(session, key.job_id, request.property_id, chunk, rows=written, day=None)
-        # After the commit: a loader must find the chunk registered.
-        gsc_chunks.enqueue_loads(
-            [
-                LoadChunkMessage(
-                    tenant_id=key.tenant_id,
-                    job_id=key.job_id,
-                    property_id=request.property_id,
-                    bucket=chunks_bucket,
-                    key=chunk,
-                    rows=written,
-                )
-            ]
-        )
+        part = f"export/{number:05d}"
+        if (
+            gsc_chunks.publish_chunk(
+                key.tenant_id, key.job_id, request.property_id, part, rows, day=None, still_wanted=job_live
+            )
+            is None
+        ):
+            return stopped
     return None

@@ -32,7 +32,6 @@ from shared.schemas.gsc import (
     GSC_SYNC_JOB,
     HISTORY_DAYS,
     SEARCH_TYPES,
-    LoadChunkMessage,
     ScheduledSyncMessage,
     SyncDayMessage,
 )
@@ -190,7 +189,6 @@ def sync_day(message: SyncDayMessage) -> None:
 
 def _fetch_day(client: SearchConsoleClient, message: SyncDayMessage, site_url: str) -> tuple[int, int] | None:
     """Page every search type into chunks; (chunks, rows), or None if the job stopped being live."""
-    bucket = get_settings().chunks_bucket
     chunks = rows = 0
     for search_type in message.search_types:
         dimensions = [d for d in DIMENSIONS if not (d == "query" and search_type in QUERYLESS_TYPES)]
@@ -214,7 +212,16 @@ def _fetch_day(client: SearchConsoleClient, message: SyncDayMessage, site_url: s
             api_rows = response.get("rows") or []
             if api_rows:
                 part = f"{message.date}/{search_type}/{page_no:04d}"
-                written = _write_chunk(message, bucket, part, search_type, dimensions, api_rows)
+                # Written, registered, then queued (see the module doc); None: the job stopped meanwhile.
+                written = gsc_chunks.publish_chunk(
+                    message.tenant_id,
+                    message.job_id,
+                    message.property_id,
+                    part,
+                    [chunk_row(row, search_type, dimensions) for row in api_rows],
+                    day=message.date,
+                    still_wanted=lambda session: _still_fetching(session, message),
+                )
                 if written is None:
                     return None
                 rows += written
@@ -223,40 +230,6 @@ def _fetch_day(client: SearchConsoleClient, message: SyncDayMessage, site_url: s
                 break
             page_no += 1
     return chunks, rows
-
-
-def _write_chunk(
-    message: SyncDayMessage,
-    bucket: str,
-    part: str,
-    search_type: str,
-    dimensions: Sequence[str],
-    api_rows: Sequence[dict[str, Any]],
-) -> int | None:
-    """Write one page as a chunk, register it, then enqueue its load (in that order: see the module doc).
-
-    None when the job stopped meanwhile: the object is left to expire, and no load is queued for it.
-    """
-    key = gsc_chunks.chunk_key(message.tenant_id, message.property_id, message.job_id, part)
-    count = gsc_chunks.write_chunk(bucket, key, [chunk_row(row, search_type, dimensions) for row in api_rows])
-    with tenant_transaction(message.tenant_id) as session:
-        if not _still_fetching(session, message):
-            return None
-        gsc_progress.add_chunk(session, message.job_id, message.property_id, key, rows=count, day=message.date)
-    gsc_chunks.enqueue_loads(
-        [
-            LoadChunkMessage(
-                tenant_id=message.tenant_id,
-                job_id=message.job_id,
-                property_id=message.property_id,
-                bucket=bucket,
-                key=key,
-                rows=count,
-                date=message.date,
-            )
-        ]
-    )
-    return count
 
 
 def chunk_row(api_row: dict[str, Any], search_type: str, dimensions: Sequence[str]) -> dict[str, Any]:

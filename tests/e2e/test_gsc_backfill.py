@@ -7,13 +7,13 @@ import psycopg
 import pytest
 
 from kestrel_local.search_console import ROWS_PER_DAY_CAP, SearchConsoleServer, day_rows
+from shared.schemas.gsc import SEARCH_TYPES
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_local_stack import new_project, request, tenant_token, wait_for
 
 pytestmark = pytest.mark.timeout(900)
 
 DAYS = 30
-SEARCH_TYPES = ["web", "image", "video", "news", "discover", "googleNews"]
 
 
 def _job(stack: RunningStack, token: str, project_id: str, job_id: str) -> dict[str, Any]:

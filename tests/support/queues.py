@@ -45,6 +45,31 @@ def create_worker_queues(name: str, *, max_receive_count: int = 5, visibility_ti
     return WorkerQueues(url=url, arn=arn, dlq_url=dlq_url, dlq_arn=dlq_arn)
 
 
+def notify_on_uploads(bucket: str, queues: WorkerQueues) -> None:
+    """Create ``bucket`` with its ``uploads/`` notifications on ``queues`` (as infra/resources/uploads.yml does).
+
+    moto announces a new notification configuration with an s3:TestEvent, as S3 does; it is drained here.
+    """
+    client = s3()
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    client.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queues.arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
+                }
+            ]
+        },
+    )
+    for message in (
+        sqs().receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    ):
+        sqs().delete_message(QueueUrl=queues.url, ReceiptHandle=message["ReceiptHandle"])
+
+
 def receive(queue_url: str, count: int, *, timeout: float = 10.0, visibility_timeout: int = 30) -> list[dict[str, Any]]:
     """Receive exactly ``count`` messages (SQS hands out at most 10 per call)."""
     client = sqs()
