@@ -52,6 +52,12 @@ TENANT_TABLES = (
     "gsc_export_snapshots",
     "gsc_job_days",
     "gsc_chunks",
+    "gsc_query_page_daily",
+    "gsc_query_page_weekly",
+    "gsc_page_weekly",
+    "gsc_dimension_daily",
+    "gsc_rollup_pending",
+    "crawled_pages",
 )
 """Tables holding tenant data: each has RLS enabled and forced on ``tenant_id``."""
 
@@ -223,7 +229,7 @@ GSC_SEARCH_TYPES = "search_type IN ('web', 'image', 'video', 'news', 'discover',
 GSC_ROWS_PARTITIONS = 64
 """``gsc_rows`` is hash-partitioned on ``property_id`` into ``gsc_rows_p00`` .. ``gsc_rows_p63``."""
 
-_PARTITION_NAME = re.compile(r"^gsc_rows_p\d{2}$")
+_PARTITION_NAME = re.compile(r"^(gsc_rows|gsc_query_page_daily|gsc_query_page_weekly)_p\d{2}$")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -304,7 +310,7 @@ class GscExportSnapshot(Base):
         ForeignKeyConstraint(
             ["tenant_id", "property_id"], ["properties.tenant_id", "properties.id"], ondelete="CASCADE"
         ),
-        ForeignKeyConstraint(["tenant_id", "job_id"], ["jobs.tenant_id", "jobs.id"]),
+        ForeignKeyConstraint(["tenant_id", "job_id"], ["jobs.tenant_id", "jobs.id"], ondelete="SET NULL (job_id)"),
         UniqueConstraint(
             "property_id",
             "search_type",
@@ -363,4 +369,108 @@ class GscChunk(Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "job_id"], ["jobs.tenant_id", "jobs.id"], ondelete="CASCADE"),
         CheckConstraint("status IN ('pending', 'loaded', 'skipped')", name="status"),
+    )
+
+
+# Report aggregates, kept by the rollup worker (shared/dal/gsc_rollups.py). Measures are sums over what
+# they aggregate; average position = position_weighted / impressions, CTR = clicks / impressions.
+
+
+def _property_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["tenant_id", "property_id"], ["properties.tenant_id", "properties.id"], ondelete="CASCADE"
+    )
+
+
+class _Measures:
+    clicks: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    impressions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    position_weighted: Mapped[float] = mapped_column(Double, nullable=False)
+
+
+class GscQueryPageDaily(_Measures, Base):
+    """Per property, day, search type, query and page (over countries and devices); 64 hash partitions."""
+
+    __tablename__ = "gsc_query_page_daily"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    search_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    query: Mapped[str] = mapped_column(Text, primary_key=True)
+    page: Mapped[str] = mapped_column(Text, primary_key=True)
+    __table_args__ = (
+        _property_fk(),
+        Index(None, "property_id", "query", "date"),
+        CheckConstraint(GSC_SEARCH_TYPES, name="search_type"),
+        {"postgresql_partition_by": "HASH (property_id)"},
+    )
+
+
+class GscQueryPageWeekly(_Measures, Base):
+    """As ``GscQueryPageDaily`` per ISO week (``week`` is its Monday); 64 hash partitions."""
+
+    __tablename__ = "gsc_query_page_weekly"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    search_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    query: Mapped[str] = mapped_column(Text, primary_key=True)
+    page: Mapped[str] = mapped_column(Text, primary_key=True)
+    __table_args__ = (
+        _property_fk(),
+        Index(None, "property_id", "query", "week"),
+        CheckConstraint(GSC_SEARCH_TYPES, name="search_type"),
+        {"postgresql_partition_by": "HASH (property_id)"},
+    )
+
+
+class GscPageWeekly(_Measures, Base):
+    """Per page and ISO week; ``clicks_4w`` sums the four weeks ending with this one (content decay)."""
+
+    __tablename__ = "gsc_page_weekly"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    search_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    page: Mapped[str] = mapped_column(Text, primary_key=True)
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    clicks_4w: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    __table_args__ = (_property_fk(), CheckConstraint(GSC_SEARCH_TYPES, name="search_type"))
+
+
+class GscDimensionDaily(_Measures, Base):
+    """Per property, day, search type, country and device (over queries and pages)."""
+
+    __tablename__ = "gsc_dimension_daily"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    search_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    country: Mapped[str] = mapped_column(Text, primary_key=True)
+    device: Mapped[str] = mapped_column(Text, primary_key=True)
+    __table_args__ = (_property_fk(), CheckConstraint(GSC_SEARCH_TYPES, name="search_type"))
+
+
+class GscRollupPending(Base):
+    """A day of a property whose rows changed since its aggregates were built (the rollup's outbox)."""
+
+    __tablename__ = "gsc_rollup_pending"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    __table_args__ = (_property_fk(),)
+
+
+class CrawledPage(Base):
+    """On-page facts of a crawled page of a project."""
+
+    __tablename__ = "crawled_pages"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    project_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    h1: Mapped[str | None] = mapped_column(Text)
+    crawled_at: Mapped[datetime] = _created_at()
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "project_id"], ["projects.tenant_id", "projects.id"], ondelete="CASCADE"),
     )

@@ -19,8 +19,7 @@ from kestrel_local.search_console import SearchConsoleServer
 from shared.dal import gsc_progress
 from shared.db import tenant_transaction
 from shared.http import openapi_document
-from shared.logic import gsc_sync
-from shared.schemas.gsc import GSC_JOB_KINDS, HISTORY_DAYS, SyncDayMessage
+from shared.schemas.gsc import FRESH_DAYS, GSC_JOB_KINDS, HISTORY_DAYS, SyncDayMessage
 from shared.schemas.jobs import SEARCH_CONSOLE_KINDS
 from shared.settings import get_settings
 from tests.conftest import REGION
@@ -327,9 +326,7 @@ def test_backfill_creates_one_day_per_date_and_queues_them(imports, prop, prop_p
         assert message.search_types == ["web", "image"]
     # Search Console revises its freshest days: those are fetched with dataState "all", the rest "final".
     states = {message.date: message.data_state for message in messages}
-    assert states == {
-        day: "all" if (utc_today() - day).days <= gsc_sync.FRESH_DAYS else "final" for day in expected_dates
-    }
+    assert states == {day: "all" if (utc_today() - day).days <= FRESH_DAYS else "final" for day in expected_dates}
     assert states[first] == "final"
     assert states[last] == "all"
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kestrel_local.search_console import SearchConsoleServer, SyntheticConfig, parse_request, run_query
 from shared.dal import gsc_progress, gsc_schedule, jobs, projects
+from shared.dates import utc_today
 from shared.db import tenant_transaction
 from shared.errors import InvalidRequest, TransientError
 from shared.logic import gsc_chunks, gsc_credentials, gsc_sync
@@ -279,7 +280,7 @@ def test_create_sync_job_has_one_pending_day_per_date(env: Env) -> None:
 
 
 def test_enqueue_sync_days_fetches_the_freshest_days_with_data_state_all(env: Env) -> None:
-    today = gsc_sync.utc_today()
+    today = utc_today()
     days = [today - dt.timedelta(days=n) for n in range(1, 7)]
     job_id, property_id = uuid.uuid4(), uuid.uuid4()
     gsc_sync.enqueue_sync_days("org_nobody", job_id, property_id, days, ["web", "discover"])
@@ -572,7 +573,7 @@ def scheduled_jobs(prop: Prop) -> list[Job]:
 
 
 def test_the_schedule_starts_one_sync_per_connected_active_property(env: Env, world: World) -> None:
-    end = gsc_sync.utc_today() - dt.timedelta(days=1)
+    end = utc_today() - dt.timedelta(days=1)
     window = [end - dt.timedelta(days=2), end - dt.timedelta(days=1), end]
     schedule = {"kind": "scheduled_sync", "days": 3}
     sqs().send_message(QueueUrl=env.queues.url, MessageBody=json.dumps(schedule))

@@ -69,6 +69,23 @@ def _populate(owner_url: str) -> str:
             ),
             seed,
         )
+        seed["project"] = project.id
+        for statement in (
+            "INSERT INTO gsc_query_page_daily (tenant_id, property_id, date, search_type, query, page, clicks,"
+            " impressions, position_weighted) VALUES (:t, :p, '2026-11-01', 'web', 'shoes', 'https://x.example/', 3,"
+            " 100, 420)",
+            "INSERT INTO gsc_query_page_weekly (tenant_id, property_id, week, search_type, query, page, clicks,"
+            " impressions, position_weighted) VALUES (:t, :p, '2026-10-26', 'web', 'shoes', 'https://x.example/', 3,"
+            " 100, 420)",
+            "INSERT INTO gsc_page_weekly (tenant_id, property_id, week, search_type, page, clicks, impressions,"
+            " position_weighted, clicks_4w) VALUES (:t, :p, '2026-10-26', 'web', 'https://x.example/', 3, 100, 420, 3)",
+            "INSERT INTO gsc_dimension_daily (tenant_id, property_id, date, search_type, country, device, clicks,"
+            " impressions, position_weighted) VALUES (:t, :p, '2026-11-01', 'web', 'usa', 'MOBILE', 3, 100, 420)",
+            "INSERT INTO gsc_rollup_pending (tenant_id, property_id, date) VALUES (:t, :p, '2026-11-01')",
+            "INSERT INTO crawled_pages (tenant_id, project_id, url, title, h1)"
+            " VALUES (:t, :project, 'https://x.example/', 'Shoes', 'Shoes')",
+        ):
+            session.execute(text(statement), seed)
     return tenant_id
 
 

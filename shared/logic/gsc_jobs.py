@@ -10,6 +10,7 @@ import uuid
 
 from shared.auth import Principal
 from shared.dal import gsc_job_days, gsc_progress, jobs, projects, tenants
+from shared.dates import date_range
 from shared.db import TenantSession, tenant_transaction
 from shared.errors import Conflict, InvalidRequest, KestrelError, NotFound
 from shared.logic import gsc_sync
@@ -49,7 +50,7 @@ def start_sync(
             created_by=principal.subject,
         )
         out = JobOut.model_validate(job)
-    days = gsc_sync.date_range(data.start_date, data.end_date)
+    days = date_range(data.start_date, data.end_date)
     try:
         gsc_sync.enqueue_sync_days(principal.tenant_id, out.id, property_id, days, data.search_types)
     except Exception:

@@ -20,6 +20,7 @@ from typing import Any
 
 from shared import aws
 from shared.dal import gsc_progress, gsc_schedule, jobs
+from shared.dates import date_range, utc_today
 from shared.db import TenantSession, tenant_transaction
 from shared.errors import InvalidRequest, PermanentError, TransientError
 from shared.logic import gsc_chunks, gsc_credentials
@@ -28,6 +29,7 @@ from shared.observability import logger
 from shared.orm import Job, Property
 from shared.schemas.gsc import (
     CHUNK_ROWS,
+    FRESH_DAYS,
     GSC_BACKFILL_JOB,
     GSC_SYNC_JOB,
     HISTORY_DAYS,
@@ -39,22 +41,12 @@ from shared.settings import get_settings
 from shared.worker import unit_of_work
 
 SYNC_JOB_KINDS = (GSC_SYNC_JOB, GSC_BACKFILL_JOB)
-# Search Console revises its freshest days: those are fetched with dataState "all" (final data lag 2-3 days).
-FRESH_DAYS = 3
 DIMENSIONS = ("date", "query", "page", "country", "device")
 # Discover and Google News have no queries: asking for the query dimension is an API error.
 QUERYLESS_TYPES = frozenset({"discover", "googleNews"})
 SCHEDULED_BY = "schedule"
 SCHEDULE_LEASE = dt.timedelta(minutes=5)
 NOT_CONNECTED = "The property is not connected to Search Console; connect it and start the sync again."
-
-
-def utc_today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
-def date_range(start_date: dt.date, end_date: dt.date) -> list[dt.date]:
-    return [start_date + dt.timedelta(days=offset) for offset in range((end_date - start_date).days + 1)]
 
 
 def validate_range(start_date: dt.date, end_date: dt.date, *, today: dt.date) -> None:

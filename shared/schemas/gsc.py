@@ -12,6 +12,9 @@ from shared.schemas.jobs import JobProgress as JobProgress  # defined next to Jo
 
 SearchType = Literal["web", "image", "video", "news", "discover", "googleNews"]
 SEARCH_TYPES: tuple[SearchType, ...] = ("web", "image", "video", "news", "discover", "googleNews")
+# Search Console revises its freshest days (final data lags 2-3 days): syncs fetch them with dataState "all"
+# and reports call them provisional.
+FRESH_DAYS = 3
 Device = Literal["DESKTOP", "MOBILE", "TABLET"]
 DataState = Literal["final", "all"]
 HISTORY_DAYS = 487  # Search Console keeps about 16 months
