@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # Queues a function sends work to (besides its own, KESTREL_QUEUE_URL).
     gsc_sync_queue_url: str | None = None
     gsc_ingest_queue_url: str | None = None
+    rollup_queue_url: str | None = None
+    # A load asks for its property's rollup this much later, so that the loads of a sync's chunks
+    # share one rollup instead of each rebuilding the same days (SQS allows up to 900 s).
+    rollup_delay_seconds: int = Field(default=10, ge=0, le=900)
 
     # Google Search Console. Locally these point at kestrel_local's stand-in server; a service
     # account key file carries its own token_uri, which wins over gsc_token_uri.

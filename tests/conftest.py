@@ -27,6 +27,7 @@ UPLOADS_BUCKET = "kestrel-test-uploads"
 CHUNKS_BUCKET = "kestrel-test-chunks"
 GSC_SYNC_QUEUE = "kestrel-test-gsc-sync"
 GSC_INGEST_QUEUE = "kestrel-test-gsc-ingest"
+ROLLUP_QUEUE = "kestrel-test-rollup"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 
@@ -69,6 +70,7 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
         "KESTREL_CHUNKS_BUCKET": CHUNKS_BUCKET,
         "KESTREL_GSC_SYNC_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{GSC_SYNC_QUEUE}",
         "KESTREL_GSC_INGEST_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{GSC_INGEST_QUEUE}",
+        "KESTREL_ROLLUP_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{ROLLUP_QUEUE}",
         "KESTREL_GSC_SECRET_PREFIX": "kestrel/test/gsc/",
         "KESTREL_DB_LOCK_TIMEOUT_MS": "1000",
         "KESTREL_SENTRY_DSN": sentry.dsn,
@@ -99,14 +101,14 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
 
 
 def _create_gsc_resources() -> None:
-    """The chunks bucket and the sync and ingest queues the Search Console code sends to (empty at start)."""
+    """The chunks bucket and the sync, ingest and rollup queues the Search Console code sends to (empty at start)."""
     import boto3
 
     boto3.client("s3", region_name=REGION).create_bucket(
         Bucket=CHUNKS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
     )
     sqs = boto3.client("sqs", region_name=REGION)
-    for name in (GSC_SYNC_QUEUE, GSC_INGEST_QUEUE):
+    for name in (GSC_SYNC_QUEUE, GSC_INGEST_QUEUE, ROLLUP_QUEUE):
         sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})
 
 

@@ -1,9 +1,10 @@
 """gsc_ingest: load one row chunk into gsc_rows and count it in its job, exactly once.
 
 Everything happens in one tenant transaction: claiming the chunk, the COPY into
-staging, the merge, the rollup and the job's counters. A crash anywhere leaves
-nothing behind, and the redelivered message does the whole load again; a
-redelivery after the commit finds the chunk loaded and does nothing.
+staging, the merge, the rollup, the days queued for the report rollup and the
+job's counters. A crash anywhere leaves nothing behind, and the redelivered
+message does the whole load again; a redelivery after the commit finds the
+chunk loaded and does nothing. The rollup is asked for after the commit.
 """
 
 import gzip
@@ -14,10 +15,11 @@ from typing import Any
 import orjson
 from botocore.exceptions import ClientError
 
-from shared.dal import gsc_progress, gsc_rows
+from shared.dal import gsc_progress, gsc_rollups, gsc_rows
 from shared.db import TenantSession, tenant_transaction
 from shared.errors import PermanentError
 from shared.logic import gsc_chunks
+from shared.logic.gsc_rollups import request_rollup
 from shared.observability import logger
 from shared.schemas.gsc import LoadChunkMessage
 
@@ -48,6 +50,8 @@ def load_chunk(message: LoadChunkMessage) -> None:
         extra=context
         | {"rows": staged.rows, "rows_changed": merged.rows_changed, "merge": "insert" if merged.fresh else "upsert"},
     )
+    if merged.rows_changed:
+        request_rollup(message.tenant_id, message.property_id)
 
 
 def _load(session: TenantSession, message: LoadChunkMessage) -> tuple[gsc_rows.Staged, gsc_rows.Merged] | str:
@@ -69,6 +73,7 @@ def _load(session: TenantSession, message: LoadChunkMessage) -> tuple[gsc_rows.S
     merged = gsc_rows.merge(session, message.property_id, staged)
     if merged.rows_changed:
         gsc_rows.refresh_rollup(session, message.property_id, staged)
+        gsc_rollups.mark_pending(session, message.property_id, staged.dates)
     gsc_progress.chunk_loaded(
         session, message.job_id, message.key, day=message.date, rows=staged.rows, rows_changed=merged.rows_changed
     )
