@@ -32,10 +32,17 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response[str]
     return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, default=str))
 
 
+# Routes that take their query string as one pydantic model name that parameter so; errors name its fields.
+QUERY_MODEL_PARAM = "params"
+
+
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """("body", "keywords", 3, "text") -> "keywords[3].text"."""
+    """("body", "keywords", 3, "text") -> "keywords[3].text"; ("query", "params", "limit") -> "limit"."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    if loc and loc[0] == "query" and parts[:1] == [QUERY_MODEL_PARAM]:
+        parts = parts[1:]
     path = ""
-    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
+    for part in parts:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path or (str(loc[0]) if loc else "")
 

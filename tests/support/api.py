@@ -37,13 +37,14 @@ class ApiClient:
         tenant_id: str | None = None,
         authenticated: bool = True,
         raw_body: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         jwt = (
             claims(tenant_id or self.tenant_id, subject=self.subject, permissions=permissions)
             if authenticated
             else None
         )
-        event = http_event(method, path, body=body, query=query, jwt_claims=jwt, raw_body=raw_body)
+        event = http_event(method, path, body=body, query=query, jwt_claims=jwt, raw_body=raw_body, headers=headers)
         response = self.handler(event, LocalLambdaContext(function_name=self.function_name, timeout_seconds=29))
         return Reply(status=response["statusCode"], headers=response.get("headers", {}), raw=response.get("body", ""))
 

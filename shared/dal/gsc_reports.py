@@ -1,0 +1,191 @@
+"""SQL for the reports: where each reads (the rollup's aggregates or raw ``gsc_rows``) and shared predicates.
+
+Every report is written once over a *source*: a subquery of unaggregated rows
+``(query, page, clicks, impressions, position_weighted)`` for one property,
+search type and date range. With ``raw=False`` the source reads whole ISO
+weeks from ``gsc_query_page_weekly`` and the days at either end from
+``gsc_query_page_daily``; with ``raw=True`` it reads ``gsc_rows``. The report
+groups the source as it needs, so both give the same numbers (tests hold them
+to it) and the benchmark can compare them.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Row, text
+
+from shared.db import TenantSession
+
+# Aggregating a 90-day range of a large property hashes ~10^5 groups: keep it in memory (transaction-local).
+REPORT_WORK_MEM = "64MB"
+# The planner cannot estimate the groups of a source (a union of two aggregates), guesses a few hundred and
+# splits the aggregate across parallel workers, each of which then hashes nearly every group before a merge:
+# slower than one plain aggregate, and it takes the cores other requests need.
+_TUNE_REPORT = text(
+    "SELECT set_config('work_mem', :work_mem, true), set_config('max_parallel_workers_per_gather', '0', true)"
+)
+
+TextOperator = Literal["contains", "not_contains", "regex", "exact"]
+
+
+@dataclass(frozen=True)
+class Sql:
+    """A SQL fragment and its bind parameters."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def tune_report_transaction(session: TenantSession) -> None:
+    session.execute(_TUNE_REPORT, {"work_mem": REPORT_WORK_MEM})
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def query_page_source(
+    property_id: uuid.UUID, search_type: str, start: dt.date, end: dt.date, *, raw: bool, prefix: str = "s"
+) -> Sql:
+    """Rows ``(query, page, clicks, impressions, position_weighted)`` of a property's range, not yet grouped.
+
+    ``prefix`` names the bind parameters, so two sources (two periods) can share one statement.
+    """
+    p = {f"{prefix}_property_id": property_id, f"{prefix}_search_type": search_type}
+    where = f"property_id = :{prefix}_property_id AND search_type = :{prefix}_search_type"
+    if raw:
+        return Sql(
+            "SELECT query, page, clicks, impressions, position * impressions AS position_weighted"
+            f" FROM gsc_rows WHERE {where} AND date BETWEEN :{prefix}_start AND :{prefix}_end",
+            p | {f"{prefix}_start": start, f"{prefix}_end": end},
+        )
+    first_week = week_start(start + dt.timedelta(days=6))  # the first Monday on or after start
+    last_week = week_start(end + dt.timedelta(days=1)) - dt.timedelta(days=7)  # the last week ending by end
+    columns = "query, page, clicks, impressions, position_weighted"
+    if first_week > last_week:  # no whole week inside: days only
+        return Sql(
+            f"SELECT {columns} FROM gsc_query_page_daily WHERE {where}"
+            f" AND date BETWEEN :{prefix}_start AND :{prefix}_end",
+            p | {f"{prefix}_start": start, f"{prefix}_end": end},
+        )
+    return Sql(
+        f"SELECT {columns} FROM gsc_query_page_weekly WHERE {where}"
+        f" AND week BETWEEN :{prefix}_first_week AND :{prefix}_last_week"
+        f" UNION ALL SELECT {columns} FROM gsc_query_page_daily WHERE {where}"
+        f" AND (date BETWEEN :{prefix}_start AND :{prefix}_head_end"
+        f" OR date BETWEEN :{prefix}_tail_start AND :{prefix}_end)",
+        p
+        | {
+            f"{prefix}_start": start,
+            f"{prefix}_end": end,
+            f"{prefix}_first_week": first_week,
+            f"{prefix}_last_week": last_week,
+            f"{prefix}_head_end": first_week - dt.timedelta(days=1),
+            f"{prefix}_tail_start": last_week + dt.timedelta(days=7),
+        },
+    )
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def text_filter(column: Literal["query", "page"], operator: TextOperator, value: str, name: str) -> Sql:
+    """A Search Console style filter: contains / not_contains ignore case, exact and regex do not."""
+    if operator == "contains":
+        return Sql(f"{column} ILIKE :{name}", {name: f"%{_like_escape(value)}%"})
+    if operator == "not_contains":
+        return Sql(f"{column} NOT ILIKE :{name}", {name: f"%{_like_escape(value)}%"})
+    if operator == "regex":
+        return Sql(f"{column} ~ :{name}", {name: value})
+    return Sql(f"{column} = :{name}", {name: value})
+
+
+def brand_condition(brand_terms: list[str], *, name: str = "brand_patterns") -> Sql:
+    """True for a query containing any of the project's brand terms (ignoring case); false when there are none."""
+    if not brand_terms:
+        return Sql("false", {})
+    return Sql(f"query ILIKE ANY(:{name})", {name: [f"%{_like_escape(term)}%" for term in brand_terms]})
+
+
+# Coverage: what data a range actually has.
+
+_LATEST_ROLLUP = text(
+    "SELECT max(date) FROM gsc_daily_rollup WHERE property_id = :property_id AND search_type = :search_type"
+)
+_LATEST_RAW = text("SELECT max(date) FROM gsc_rows WHERE property_id = :property_id AND search_type = :search_type")
+_SPAN_ROLLUP = text(
+    "SELECT min(date) AS first, max(date) AS last FROM gsc_daily_rollup"
+    " WHERE property_id = :property_id AND search_type = :search_type AND date BETWEEN :start AND :end"
+)
+_SPAN_RAW = text(
+    "SELECT min(date) AS first, max(date) AS last FROM gsc_rows"
+    " WHERE property_id = :property_id AND search_type = :search_type AND date BETWEEN :start AND :end"
+)
+_PENDING = text(
+    "SELECT count(*) FROM gsc_rollup_pending WHERE property_id = :property_id AND date BETWEEN :start AND :end"
+)
+
+
+def latest_date(session: TenantSession, property_id: uuid.UUID, search_type: str, *, raw: bool) -> dt.date | None:
+    day: dt.date | None = session.execute(
+        _LATEST_RAW if raw else _LATEST_ROLLUP, {"property_id": property_id, "search_type": search_type}
+    ).scalar_one()
+    return day
+
+
+def data_span(
+    session: TenantSession, property_id: uuid.UUID, search_type: str, start: dt.date, end: dt.date, *, raw: bool
+) -> tuple[dt.date | None, dt.date | None]:
+    row = session.execute(
+        _SPAN_RAW if raw else _SPAN_ROLLUP,
+        {"property_id": property_id, "search_type": search_type, "start": start, "end": end},
+    ).one()
+    return row.first, row.last
+
+
+def pending_rollup_days(session: TenantSession, property_id: uuid.UUID, start: dt.date, end: dt.date) -> int:
+    count: int = session.execute(_PENDING, {"property_id": property_id, "start": start, "end": end}).scalar_one()
+    return count
+
+
+# Performance over time: daily totals.
+
+
+def daily_totals(
+    session: TenantSession,
+    property_id: uuid.UUID,
+    search_type: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    country: str | None,
+    device: str | None,
+    raw: bool,
+) -> list[Row[Any]]:
+    """``(date, clicks, impressions, position_weighted)`` per day with data, in date order."""
+    params: dict[str, Any] = {"property_id": property_id, "search_type": search_type, "start": start, "end": end}
+    filters = ""
+    for column, value in (("country", country), ("device", device)):
+        if value is not None:
+            filters += f" AND {column} = :{column}"
+            params[column] = value
+    if raw:
+        source, weighted = "gsc_rows", "position * impressions"
+    elif filters:
+        source, weighted = "gsc_dimension_daily", "position_weighted"
+    else:
+        source, weighted = "gsc_daily_rollup", "position_weighted"
+    return list(
+        session.execute(
+            text(
+                f"SELECT date, sum(clicks) AS clicks, sum(impressions) AS impressions,"
+                f" sum({weighted}) AS position_weighted FROM {source}"
+                f" WHERE property_id = :property_id AND search_type = :search_type"
+                f" AND date BETWEEN :start AND :end{filters} GROUP BY date ORDER BY date"
+            ),
+            params,
+        )
+    )

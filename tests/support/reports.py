@@ -1,0 +1,96 @@
+"""A property with known Search Console rows, loaded the real way (chunk, gsc_ingest, rollup), for report tests."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from shared.auth import Principal
+from shared.dal import jobs
+from shared.db import tenant_transaction
+from shared.logic import gsc_chunks, projects
+from shared.logic.gsc_ingest import load_chunk
+from shared.schemas.gsc import GSC_EXPORT_JOB, LoadChunkMessage
+from shared.schemas.projects import ProjectIn, PropertyIn
+from tests.support.http_events import ALL_PERMISSIONS
+from tests.support.tenants import new_tenant
+
+CHUNKS_BUCKET = "kestrel-test-chunks"  # tests/conftest.py creates it
+
+
+@dataclass(frozen=True)
+class ReportSite:
+    tenant_id: str
+    project_id: uuid.UUID
+    property_id: uuid.UUID
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(subject="auth0|reports", tenant_id=self.tenant_id, permissions=frozenset(ALL_PERMISSIONS))
+
+    @property
+    def path(self) -> str:
+        return f"/v1/projects/{self.project_id}/properties/{self.property_id}/reports"
+
+
+def new_report_site(owner_url: str, *, brand_terms: list[str] | None = None) -> ReportSite:
+    tenant_id = new_tenant(owner_url)
+    principal = Principal(subject="auth0|reports", tenant_id=tenant_id, permissions=frozenset())
+    domain = f"{tenant_id.replace('_', '-')}.example.com"
+    project = projects.create_project(principal, ProjectIn(name="Site", domain=domain, brand_terms=brand_terms or []))
+    prop = projects.create_property(principal, project.id, PropertyIn(site_url=f"https://{domain}/"))
+    return ReportSite(tenant_id, project.id, prop.id)
+
+
+def row(
+    day: dt.date | str,
+    query: str,
+    page: str,
+    clicks: int,
+    impressions: int,
+    position: float,
+    *,
+    country: str = "usa",
+    device: str = "DESKTOP",
+    search_type: str = "web",
+) -> dict[str, Any]:
+    """One Search Analytics row as a chunk holds it."""
+    return {
+        "date": str(day),
+        "search_type": search_type,
+        "query": query,
+        "page": page,
+        "country": country,
+        "device": device,
+        "clicks": clicks,
+        "impressions": impressions,
+        "ctr": clicks / impressions if impressions else 0.0,
+        "position": position,
+    }
+
+
+def load_rows(site: ReportSite, rows: list[dict[str, Any]], *, rollup: bool = True) -> None:
+    """Load ``rows`` through gsc_ingest as one export chunk (re-loading a row revises it), then roll up."""
+    with tenant_transaction(site.tenant_id) as session:
+        job = jobs.create(session, kind=GSC_EXPORT_JOB, project_id=site.project_id, input={}, created_by=None)
+        job_id = job.id
+    key = gsc_chunks.chunk_key(site.tenant_id, site.property_id, job_id, uuid.uuid4().hex)
+    count = gsc_chunks.write_chunk(CHUNKS_BUCKET, key, rows)
+    load_chunk(
+        LoadChunkMessage(
+            tenant_id=site.tenant_id,
+            job_id=job_id,
+            property_id=site.property_id,
+            bucket=CHUNKS_BUCKET,
+            key=key,
+            rows=count,
+        )
+    )
+    if rollup:
+        roll_up(site)
+
+
+def roll_up(site: ReportSite) -> None:
+    from shared.logic.gsc_rollups import rollup_property
+
+    rollup_property(site.tenant_id, site.property_id)
