@@ -34,8 +34,10 @@ const workerSchema = {
     batchSize: { type: 'integer', minimum: 1, maximum: 10000 },
     maximumBatchingWindow: { type: 'integer', minimum: 0, maximum: 300 },
     maxReceiveCount: { type: 'integer', minimum: 1, maximum: 1000 },
-    // Optional upper bound below the reserved concurrency for the event source mapping.
-    maximumConcurrency: { type: 'integer', minimum: MIN_MAXIMUM_CONCURRENCY, maximum: 1000 },
+    // Optional upper bound below the reserved concurrency for the event source mapping. 1 is
+    // accepted (a per-stage param such as rollupConcurrency is 1 on dev) but only together with a
+    // reserved concurrency of 1, which then caps the worker alone: AWS's minimum is 2.
+    maximumConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
     oldestMessageAlarmSeconds: { type: 'integer', minimum: 60 },
     errorsAlarmThreshold: { type: 'integer', minimum: 1 },
     throttlesAlarmThreshold: { type: 'integer', minimum: 1 },
@@ -138,6 +140,12 @@ class KestrelWorkers {
     if (!Number.isInteger(reserved) || reserved < 1) {
       this.fail(
         `${functionName}: a worker needs an integer reservedConcurrency >= 1 (got ${reserved})`
+      );
+    }
+    if (worker.maximumConcurrency != null && worker.maximumConcurrency < MIN_MAXIMUM_CONCURRENCY && reserved > 1) {
+      this.fail(
+        `${functionName}: maximumConcurrency ${worker.maximumConcurrency} is below AWS's minimum of ` +
+          `${MIN_MAXIMUM_CONCURRENCY}; set reservedConcurrency to 1 instead (got ${reserved})`
       );
     }
     if (fifo && worker.batchSize > 10) {

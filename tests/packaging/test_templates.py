@@ -12,25 +12,36 @@ from tests.packaging.sls import ROOT, PackagedStage
 
 pytestmark = [pytest.mark.packaging, pytest.mark.timeout(900)]
 
-FUNCTIONS = ("api_projects", "api_imports", "file_import", "gsc_sync", "gsc_ingest", "db_migrate")
-API_FUNCTIONS = ("api_projects", "api_imports")
-WORKERS = ("file_import", "gsc_sync", "gsc_ingest")
+FUNCTIONS = (
+    "api_projects",
+    "api_imports",
+    "api_reports",
+    "file_import",
+    "gsc_sync",
+    "gsc_ingest",
+    "rollup",
+    "db_migrate",
+)
+API_FUNCTIONS = ("api_projects", "api_imports", "api_reports")
+WORKERS = ("file_import", "gsc_sync", "gsc_ingest", "rollup")
 
 # Reserved concurrency per function and stage (ARCHITECTURE.md); absent = unreserved.
 RESERVED_CONCURRENCY = {
-    "dev": {"file_import": 1, "gsc_sync": 2, "gsc_ingest": 2, "db_migrate": 1},
-    "prod": {"file_import": 1, "gsc_sync": 10, "gsc_ingest": 4, "db_migrate": 1},
+    "dev": {"file_import": 1, "gsc_sync": 2, "gsc_ingest": 2, "rollup": 1, "db_migrate": 1},
+    "prod": {"file_import": 1, "gsc_sync": 10, "gsc_ingest": 4, "rollup": 4, "db_migrate": 1},
 }
 # Queues a worker sends to besides its own DLQ (where it quarantines).
 SENDS_TO: dict[str, tuple[str, ...]] = {
     "file_import": ("GscIngestQueue",),
     "gsc_sync": ("GscSyncQueue", "GscIngestQueue"),
-    "gsc_ingest": (),
+    "gsc_ingest": ("RollupQueue",),
+    "rollup": ("RollupQueue",),  # the nightly sweep fans out into its own queue
 }
 WORKER_SETTINGS: dict[str, dict[str, int | None]] = {
     "file_import": {"batch_size": 10, "batching_window": 5, "max_receive_count": 5, "oldest_age": 900},
     "gsc_sync": {"batch_size": 1, "batching_window": None, "max_receive_count": 8, "oldest_age": 3600},
     "gsc_ingest": {"batch_size": 1, "batching_window": None, "max_receive_count": 5, "oldest_age": 3600},
+    "rollup": {"batch_size": 10, "batching_window": 5, "max_receive_count": 5, "oldest_age": 3600},
 }
 STAGE_PARAMS = {
     "dev": {
@@ -52,6 +63,16 @@ STAGE_PARAMS = {
 }
 
 READ, WRITE = "read:projects", "write:projects"
+REPORTS = (
+    "performance",
+    "breakdown",
+    "striking-distance",
+    "ctr-opportunities",
+    "cannibalization",
+    "winners-losers",
+    "content-decay",
+    "tracked-keywords",
+)
 ROUTES = {
     "GET /v1/health": None,
     "GET /v1/openapi.json": None,
@@ -85,6 +106,7 @@ ROUTES = {
     "GET /v1/projects/{project_id}/jobs/{job_id}": READ,
     "GET /v1/projects/{project_id}/jobs/{job_id}/days": READ,
     "POST /v1/projects/{project_id}/jobs/{job_id}/cancel": WRITE,
+    **{f"GET /v1/projects/{{project_id}}/properties/{{property_id}}/reports/{report}": READ for report in REPORTS},
 }
 
 # The only IAM actions allowed with Resource "*": X-Ray accepts no resource-level permissions.
@@ -218,6 +240,17 @@ def test_functions_run_python_312_in_the_private_subnets_with_tracing(pkg: Packa
     assert functions["gsc_sync"]["Properties"]["Timeout"] == 300
     # gsc_ingest's peak for a 25,000-row chunk is measured by `make bench-ingest` against this.
     assert functions["gsc_ingest"]["Properties"]["MemorySize"] == 1024
+    assert (
+        functions["api_reports"]["Properties"]["MemorySize"],
+        functions["api_reports"]["Properties"]["Timeout"],
+    ) == (
+        1024,
+        29,
+    )
+    assert (functions["rollup"]["Properties"]["MemorySize"], functions["rollup"]["Properties"]["Timeout"]) == (
+        1024,
+        300,
+    )
 
 
 def test_no_lambda_layers(pkg: PackagedStage) -> None:
@@ -699,15 +732,21 @@ def test_uploads_bucket_is_private_tls_only_with_cors_and_expiry(pkg: PackagedSt
 # ---------------------------------------------------------------- Search Console ingestion
 
 
-def test_daily_sync_rule_sends_the_last_three_days_to_the_sync_queue_at_five_utc(pkg: PackagedStage) -> None:
-    queue_id, _ = queue_ids_of(pkg, "gsc_sync")
-    [(rule_id, rule)] = pkg.of_type("AWS::Events::Rule").items()
+def assert_schedule_sends_to(pkg: PackagedStage, worker: str, expression: str, message: dict[str, Any]) -> None:
+    """One enabled rule sends ``message`` to the worker's queue, and only that rule may (queue policy)."""
+    queue_id, _ = queue_ids_of(pkg, worker)
+    queue_arn = {"Fn::GetAtt": [queue_id, "Arn"]}
+    [(rule_id, rule)] = [
+        (logical_id, rule)
+        for logical_id, rule in pkg.of_type("AWS::Events::Rule").items()
+        if any(target["Arn"] == queue_arn for target in rule["Properties"]["Targets"])
+    ]
     props = rule["Properties"]
-    assert props["ScheduleExpression"] == "cron(0 5 * * ? *)"
+    assert props["Name"].startswith(f"kestrel-{pkg.stage}-"), props["Name"]
+    assert props["ScheduleExpression"] == expression
     assert props["State"] == "ENABLED"
     [target] = props["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
-    assert json.loads(target["Input"]) == {"kind": "scheduled_sync", "days": 3}
+    assert json.loads(target["Input"]) == message
     [policy] = [
         p["Properties"]
         for p in pkg.of_type("AWS::SQS::QueuePolicy").values()
@@ -715,7 +754,18 @@ def test_daily_sync_rule_sends_the_last_three_days_to_the_sync_queue_at_five_utc
     ]
     [statement] = policy["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == queue_arn
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+
+
+def test_the_schedules_are_the_daily_sync_and_the_nightly_rollup_sweep(pkg: PackagedStage) -> None:
+    names = {rule["Properties"]["Name"] for rule in pkg.of_type("AWS::Events::Rule").values()}
+    assert names == {f"kestrel-{pkg.stage}-gsc-daily-sync", f"kestrel-{pkg.stage}-rollup-nightly-sweep"}
+
+
+def test_daily_sync_rule_sends_the_last_three_days_to_the_sync_queue_at_five_utc(pkg: PackagedStage) -> None:
+    assert_schedule_sends_to(pkg, "gsc_sync", "cron(0 5 * * ? *)", {"kind": "scheduled_sync", "days": 3})
 
 
 def test_chunks_bucket_is_private_encrypted_and_expires_chunks(pkg: PackagedStage) -> None:
@@ -748,6 +798,7 @@ def test_search_console_roles_are_least_privilege(pkg: PackagedStage) -> None:
     assert grants(sync, "sqs:SendMessage", {"Fn::GetAtt": [ingest_queue, "Arn"]})
     ingest = role_statements(role_of(pkg, "gsc_ingest")[1])
     assert grants(ingest, "s3:GetObject", chunks)
+    assert not grants(ingest, "sqs:SendMessage", {"Fn::GetAtt": [sync_queue, "Arn"]})
     assert not grants(ingest, "s3:PutObject", chunks)
     assert not grants(ingest, "secretsmanager:GetSecretValue", credentials)
     file_import = role_statements(role_of(pkg, "file_import")[1])
@@ -759,6 +810,67 @@ def test_search_console_roles_are_least_privilege(pkg: PackagedStage) -> None:
     for worker in ("gsc_sync", "file_import"):
         env = function_resources(pkg)[worker]["Properties"]["Environment"]["Variables"]
         assert env["KESTREL_GSC_INGEST_QUEUE_URL"] == {"Ref": ingest_queue}, worker
+
+
+# ---------------------------------------------------------------- reports and rollup
+
+
+def test_nightly_sweep_rule_sends_a_sweep_to_the_rollup_queue_at_three_utc(pkg: PackagedStage) -> None:
+    assert_schedule_sends_to(pkg, "rollup", "cron(0 3 * * ? *)", {"kind": "sweep"})
+
+
+def test_gsc_ingest_and_rollup_reach_the_rollup_queue(pkg: PackagedStage) -> None:
+    rollup_queue, _ = queue_ids_of(pkg, "rollup")
+    functions = function_resources(pkg)
+    for name in ("gsc_ingest", "rollup"):
+        env = functions[name]["Properties"]["Environment"]["Variables"]
+        assert env["KESTREL_ROLLUP_QUEUE_URL"] == {"Ref": rollup_queue}, name
+        statements = role_statements(role_of(pkg, name)[1])
+        assert grants(statements, "sqs:SendMessage", {"Fn::GetAtt": [rollup_queue, "Arn"]}), name
+        # The queue is KMS-encrypted: sending needs a data key.
+        assert grants(statements, "kms:GenerateDataKey", STACK_KEY_ARN), name
+    senders = {
+        name
+        for name in functions
+        if grants(role_statements(role_of(pkg, name)[1]), "sqs:SendMessage", {"Fn::GetAtt": [rollup_queue, "Arn"]})
+    }
+    with_url = {
+        name
+        for name, function in functions.items()
+        if "KESTREL_ROLLUP_QUEUE_URL" in function["Properties"]["Environment"]["Variables"]
+    }
+    assert senders == with_url == {"gsc_ingest", "rollup"}
+
+
+def test_rollup_mapping_concurrency_follows_the_stage_param(pkg: PackagedStage) -> None:
+    props = mapping_of(pkg, "rollup")["Properties"]
+    if pkg.stage == "prod":
+        assert props["ScalingConfig"] == {"MaximumConcurrency": 4}
+    else:  # reserved concurrency 1 caps it alone: AWS's minimum MaximumConcurrency is 2
+        assert "ScalingConfig" not in props
+
+
+def test_api_reports_only_reads_the_database(pkg: PackagedStage) -> None:
+    statements = role_statements(role_of(pkg, "api_reports")[1])
+    sentry = {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+        f"kestrel/{pkg.stage}/sentry-dsn-??????"
+    }
+    assert grants(statements, "secretsmanager:GetSecretValue", {"Ref": "DbAppSecret"})
+    assert grants(statements, "secretsmanager:GetSecretValue", sentry)
+    assert grants(statements, "kms:Decrypt", STACK_KEY_ARN)
+    actions = {a for s in statements for a in as_list(s["Action"])}
+    assert actions == {
+        "secretsmanager:GetSecretValue",
+        "kms:Decrypt",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        *RESOURCE_STAR_ACTIONS,
+    }
+    env = function_resources(pkg)["api_reports"]["Properties"]["Environment"]["Variables"]
+    assert env["KESTREL_AUTH_ISSUER"] == STAGE_PARAMS[pkg.stage]["issuer"]
+    assert set(env) == COMMON_ENVIRONMENT_KEYS | {"KESTREL_AUTH_ISSUER"}
 
 
 # ---------------------------------------------------------------- artifact

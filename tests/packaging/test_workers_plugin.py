@@ -89,6 +89,29 @@ def test_maximum_concurrency_is_capped_by_reserved_concurrency() -> None:
         assert event["functionResponseType"] == "ReportBatchItemFailures"
 
 
+def test_a_maximum_concurrency_of_one_stands_only_beside_a_reserved_concurrency_of_one() -> None:
+    # rollup on dev: `maximumConcurrency: ${param:rollupConcurrency}` resolves to 1.
+    out = expanded(
+        {
+            "rollup": {
+                "reservedConcurrency": 1,
+                "worker": {"batchSize": 10, "maxReceiveCount": 5, "maximumConcurrency": 1},
+            }
+        }
+    )
+    assert "maximumConcurrency" not in sqs_event(out["functions"]["rollup"])
+    result = expand(
+        {
+            "rollup": {
+                "reservedConcurrency": 4,
+                "worker": {"batchSize": 10, "maxReceiveCount": 5, "maximumConcurrency": 1},
+            }
+        }
+    )
+    assert result.returncode != 0
+    assert "below AWS's minimum of 2" in result.stderr
+
+
 def test_fifo_worker_gets_fifo_queues() -> None:
     out = expanded(
         {
