@@ -37,3 +37,24 @@ def protect_tenant_table(table: str, *, privileges: str = "SELECT, INSERT, UPDAT
 def unprotect_tenant_table(table: str) -> None:
     op.execute(f"REVOKE ALL ON {table} FROM {APP_ROLE}")
     op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+
+
+def create_hash_partitions(table: str, count: int) -> None:
+    """``count`` hash partitions of ``table``, each with the forced tenant policy and no grants.
+
+    A partition queried directly is subject only to its own policies, so each carries the parent's; the
+    application role reaches the rows only through the parent.
+    """
+    for remainder in range(count):
+        partition = f"{table}_p{remainder:02d}"
+        op.execute(
+            f"CREATE TABLE {partition} PARTITION OF {table} FOR VALUES WITH (MODULUS {count}, REMAINDER {remainder})"
+        )
+        op.execute(f"ALTER TABLE {partition} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {partition} FORCE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY tenant_isolation ON {partition}"
+            " USING (tenant_id = current_setting('app.tenant_id', true))"
+            " WITH CHECK (tenant_id = current_setting('app.tenant_id', true))"
+        )
+        op.execute(f"REVOKE ALL ON {partition} FROM PUBLIC, {APP_ROLE}")

@@ -58,6 +58,8 @@ TENANT_TABLES = (
     "gsc_dimension_daily",
     "gsc_rollup_pending",
     "crawled_pages",
+    "gsc_query_page_window",
+    "gsc_rollup_windows",
 )
 """Tables holding tenant data: each has RLS enabled and forced on ``tenant_id``."""
 
@@ -229,7 +231,7 @@ GSC_SEARCH_TYPES = "search_type IN ('web', 'image', 'video', 'news', 'discover',
 GSC_ROWS_PARTITIONS = 64
 """``gsc_rows`` is hash-partitioned on ``property_id`` into ``gsc_rows_p00`` .. ``gsc_rows_p63``."""
 
-_PARTITION_NAME = re.compile(r"^(gsc_rows|gsc_query_page_daily|gsc_query_page_weekly)_p\d{2}$")
+_PARTITION_NAME = re.compile(r"^(gsc_rows|gsc_query_page_daily|gsc_query_page_weekly|gsc_query_page_window)_p\d{2}$")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -473,4 +475,39 @@ class CrawledPage(Base):
     crawled_at: Mapped[datetime] = _created_at()
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "project_id"], ["projects.tenant_id", "projects.id"], ondelete="CASCADE"),
+    )
+
+
+class GscRollupWindow(Base):
+    """A preset range (the last 7, 28 or 90 days, or the same before them) built into ``GscQueryPageWindow``."""
+
+    __tablename__ = "gsc_rollup_windows"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    search_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_end: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    window_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    built_at: Mapped[datetime] = _created_at()
+    __table_args__ = (
+        _property_fk(),
+        CheckConstraint(GSC_SEARCH_TYPES, name="search_type"),
+        CheckConstraint("window_start <= window_end", name="range"),
+    )
+
+
+class GscQueryPageWindow(_Measures, Base):
+    """Per query and page, a preset range of a property summed once; 64 hash partitions."""
+
+    __tablename__ = "gsc_query_page_window"
+    tenant_id: Mapped[str] = mapped_column(Text, nullable=False)
+    property_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    search_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_end: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    window_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    query: Mapped[str] = mapped_column(Text, primary_key=True)
+    page: Mapped[str] = mapped_column(Text, primary_key=True)
+    __table_args__ = (
+        _property_fk(),
+        CheckConstraint(GSC_SEARCH_TYPES, name="search_type"),
+        {"postgresql_partition_by": "HASH (property_id)"},
     )

@@ -84,6 +84,11 @@ def _populate(owner_url: str) -> str:
             "INSERT INTO gsc_rollup_pending (tenant_id, property_id, date) VALUES (:t, :p, '2026-11-01')",
             "INSERT INTO crawled_pages (tenant_id, project_id, url, title, h1)"
             " VALUES (:t, :project, 'https://x.example/', 'Shoes', 'Shoes')",
+            "INSERT INTO gsc_rollup_windows (tenant_id, property_id, search_type, window_start, window_end)"
+            " VALUES (:t, :p, 'web', '2026-10-05', '2026-11-01')",
+            "INSERT INTO gsc_query_page_window (tenant_id, property_id, search_type, window_start, window_end, query,"
+            " page, clicks, impressions, position_weighted)"
+            " VALUES (:t, :p, 'web', '2026-10-05', '2026-11-01', 'shoes', 'https://x.example/', 3, 100, 420)",
         ):
             session.execute(text(statement), seed)
     return tenant_id

@@ -51,6 +51,8 @@ def query_page_source(
 ) -> Sql:
     """Rows ``(query, page, clicks, impressions, position_weighted)`` of a property's range, not yet grouped.
 
+    From the rollup: a preset range's own sums when it was built, else whole weeks and the edge days.
+
     ``prefix`` names the bind parameters, so two sources (two periods) can share one statement.
     """
     p = {f"{prefix}_property_id": property_id, f"{prefix}_search_type": search_type}
@@ -64,27 +66,34 @@ def query_page_source(
     first_week = week_start(start + dt.timedelta(days=6))  # the first Monday on or after start
     last_week = week_start(end + dt.timedelta(days=1)) - dt.timedelta(days=7)  # the last week ending by end
     columns = "query, page, clicks, impressions, position_weighted"
+    p |= {f"{prefix}_start": start, f"{prefix}_end": end}
     if first_week > last_week:  # no whole week inside: days only
-        return Sql(
+        pieces = (
             f"SELECT {columns} FROM gsc_query_page_daily WHERE {where}"
-            f" AND date BETWEEN :{prefix}_start AND :{prefix}_end",
-            p | {f"{prefix}_start": start, f"{prefix}_end": end},
+            f" AND date BETWEEN :{prefix}_start AND :{prefix}_end"
         )
-    return Sql(
-        f"SELECT {columns} FROM gsc_query_page_weekly WHERE {where}"
-        f" AND week BETWEEN :{prefix}_first_week AND :{prefix}_last_week"
-        f" UNION ALL SELECT {columns} FROM gsc_query_page_daily WHERE {where}"
-        f" AND (date BETWEEN :{prefix}_start AND :{prefix}_head_end"
-        f" OR date BETWEEN :{prefix}_tail_start AND :{prefix}_end)",
-        p
-        | {
-            f"{prefix}_start": start,
-            f"{prefix}_end": end,
+    else:
+        pieces = (
+            f"SELECT {columns} FROM gsc_query_page_weekly WHERE {where}"
+            f" AND week BETWEEN :{prefix}_first_week AND :{prefix}_last_week"
+            f" UNION ALL SELECT {columns} FROM gsc_query_page_daily WHERE {where}"
+            f" AND (date BETWEEN :{prefix}_start AND :{prefix}_head_end"
+            f" OR date BETWEEN :{prefix}_tail_start AND :{prefix}_end)"
+        )
+        p |= {
             f"{prefix}_first_week": first_week,
             f"{prefix}_last_week": last_week,
             f"{prefix}_head_end": first_week - dt.timedelta(days=1),
             f"{prefix}_tail_start": last_week + dt.timedelta(days=7),
-        },
+        }
+    # A preset range the rollup built (migration 0005) is read from its own rows; PostgreSQL checks the marker
+    # once (an InitPlan) and skips the weeks and days entirely when it is there.
+    window = f"{where} AND window_start = :{prefix}_start AND window_end = :{prefix}_end"
+    return Sql(
+        f"SELECT {columns} FROM gsc_query_page_window WHERE {window}"
+        f" UNION ALL SELECT * FROM ({pieces}) AS pieces"
+        f" WHERE NOT EXISTS (SELECT FROM gsc_rollup_windows WHERE {window})",
+        p,
     )
 
 

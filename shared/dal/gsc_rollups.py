@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from shared.dal.gsc_reports import query_page_source
 from shared.db import TenantSession, tenant_transaction
 
 # Advisory locks are one namespace per database: the first key says "rollup of a property"
@@ -164,9 +165,9 @@ _UPDATE_CLICKS_4W = text(
       SELECT * FROM unnest(CAST(:gone_search_types AS text[]), CAST(:gone_pages AS text[]))
     ), windows AS (
       SELECT w.search_type, w.page, w.week,
-             sum(w.clicks) OVER (
+             CAST(sum(w.clicks) OVER (
                PARTITION BY w.search_type, w.page ORDER BY w.week RANGE BETWEEN '21 days' PRECEDING AND CURRENT ROW
-             ) AS clicks_4w
+             ) AS bigint) AS clicks_4w
       FROM pages p
       JOIN gsc_page_weekly w ON w.property_id = :property_id AND w.search_type = p.search_type AND w.page = p.page
       WHERE w.week = ANY(:window_weeks)
@@ -257,3 +258,61 @@ def backlog() -> list[RollupTarget]:
     with tenant_transaction(_NO_TENANT) as session:
         rows = session.execute(_BACKLOG).all()
     return [RollupTarget(tenant_id=row.tenant_id, property_id=row.property_id) for row in rows]
+
+
+# Preset ranges (migration 0005): Search Console's "last 7 / 28 / 90 days" ending on the latest day with data,
+# and the same number of days just before each (their "previous period" comparison).
+PRESET_DAYS = (7, 28, 90)
+_LATEST_DAYS = text(
+    "SELECT search_type, max(date) AS latest FROM gsc_daily_rollup WHERE property_id = :property_id"
+    " GROUP BY search_type ORDER BY search_type"
+)
+_DROP_WINDOWS = (
+    text("DELETE FROM gsc_rollup_windows WHERE property_id = :property_id"),
+    text("DELETE FROM gsc_query_page_window WHERE property_id = :property_id"),
+)
+_MARK_WINDOW = text(
+    "INSERT INTO gsc_rollup_windows (tenant_id, property_id, search_type, window_start, window_end)"
+    " VALUES (:tenant_id, :property_id, :search_type, :window_start, :window_end)"
+)
+
+
+def preset_windows(latest: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The preset ranges ending on ``latest``, and the ranges of as many days just before them."""
+    windows = []
+    for days in PRESET_DAYS:
+        end = latest
+        for _ in range(2):
+            windows.append((end - dt.timedelta(days=days - 1), end))
+            end -= dt.timedelta(days=days)
+    return windows
+
+
+def rebuild_windows(session: TenantSession, property_id: uuid.UUID) -> int:
+    """Sum each preset range of each search type once per query and page; returns how many ranges were built.
+
+    The old ranges go first, so the sums read the weekly and daily aggregates (``query_page_source`` only
+    reads a range's own rows once it is marked built).
+    """
+    params = {"tenant_id": session.tenant_id, "property_id": property_id}
+    for statement in _DROP_WINDOWS:
+        session.execute(statement, params)
+    built = 0
+    for search_type, latest in session.execute(_LATEST_DAYS, params).all():
+        for start, end in preset_windows(latest):
+            source = query_page_source(property_id, search_type, start, end, raw=False)
+            session.execute(
+                text(
+                    "INSERT INTO gsc_query_page_window (tenant_id, property_id, search_type, window_start,"
+                    " window_end, query, page, clicks, impressions, position_weighted)"
+                    " SELECT :tenant_id, :property_id, :search_type, :window_start, :window_end, query, page,"
+                    " sum(clicks), sum(impressions), sum(position_weighted)"
+                    f" FROM ({source.sql}) AS s GROUP BY query, page ORDER BY query, page"
+                ),
+                source.params | params | {"search_type": search_type, "window_start": start, "window_end": end},
+            )
+            session.execute(
+                _MARK_WINDOW, params | {"search_type": search_type, "window_start": start, "window_end": end}
+            )
+            built += 1
+    return built

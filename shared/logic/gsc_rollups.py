@@ -80,8 +80,21 @@ def rollup_property(tenant_id: str, property_id: uuid.UUID) -> RollupResult:
                 extra={"tenant_id": tenant_id, "property_id": str(property_id), "days": days},
             )
             request_rollup(tenant_id, property_id)
-            break
+            return RollupResult(days=days, weeks=weeks)
+    if days:
+        _rebuild_windows(tenant_id, property_id)
     return RollupResult(days=days, weeks=weeks)
+
+
+def _rebuild_windows(tenant_id: str, property_id: uuid.UUID) -> None:
+    """Once the pending days are done: the preset ranges (last 7 / 28 / 90 days and the ones before) anew."""
+    with tenant_transaction(tenant_id) as session:
+        if not gsc_rollups.lock_property(session, property_id):
+            return
+        built = gsc_rollups.rebuild_windows(session, property_id)
+    logger.info(
+        "Preset ranges rebuilt", extra={"tenant_id": tenant_id, "property_id": str(property_id), "ranges": built}
+    )
 
 
 def _rollup_weeks(tenant_id: str, property_id: uuid.UUID) -> RollupResult | None:

@@ -1,0 +1,116 @@
+"""Preset ranges (the last 7, 28 and 90 days and the ones before them) built by the rollup and read by reports."""
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from shared.dal.gsc_rollups import preset_windows
+from shared.db import tenant_transaction
+from shared.logic.reports import breakdown, winners_losers
+from shared.schemas.reports_search import BreakdownParams
+from shared.schemas.reports_trends import WinnersLosersParams
+from tests.support.reports import ReportSite, load_rows, new_report_site, row
+
+LATEST = dt.date(2026, 6, 24)  # a Wednesday: the presets end mid-week
+DAYS = [LATEST - dt.timedelta(days=back) for back in range(199, -1, -1)]
+
+
+def rows_of(day_index: int, day: dt.date, *, bump: int = 0) -> list[dict[str, Any]]:
+    return [
+        row(
+            day,
+            f"query {n}",
+            f"https://shop.example/p{(n + day_index) % 4}",
+            (n + day_index) % 3 + bump,
+            10 + n,
+            1 + n % 9,
+        )
+        for n in range(day_index % 5 + 1)
+    ]
+
+
+ROWS = [r for index, day in enumerate(DAYS) for r in rows_of(index, day)]
+
+
+@pytest.fixture(scope="module")
+def site(platform) -> ReportSite:
+    site = new_report_site(platform.owner_url)
+    load_rows(site, ROWS)
+    return site
+
+
+def windows_of(site: ReportSite) -> list[tuple[dt.date, dt.date]]:
+    with tenant_transaction(site.tenant_id) as session:
+        rows = session.execute(
+            text(
+                "SELECT window_start, window_end FROM gsc_rollup_windows"
+                " WHERE property_id = :p AND search_type = 'web' ORDER BY window_end DESC, window_start"
+            ),
+            {"p": site.property_id},
+        ).all()
+    return [(r.window_start, r.window_end) for r in rows]
+
+
+def window_sums(site: ReportSite, start: dt.date, end: dt.date) -> dict[tuple[str, str], tuple[int, int, float]]:
+    with tenant_transaction(site.tenant_id) as session:
+        rows = session.execute(
+            text(
+                "SELECT query, page, clicks, impressions, position_weighted FROM gsc_query_page_window"
+                " WHERE property_id = :p AND search_type = 'web' AND window_start = :s AND window_end = :e"
+            ),
+            {"p": site.property_id, "s": start, "e": end},
+        ).all()
+    return {(r.query, r.page): (r.clicks, r.impressions, r.position_weighted) for r in rows}
+
+
+def expected_sums(
+    rows: list[dict[str, Any]], start: dt.date, end: dt.date
+) -> dict[tuple[str, str], tuple[int, int, float]]:
+    sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    for r in rows:
+        if start.isoformat() <= r["date"] <= end.isoformat():
+            total = sums[(r["query"], r["page"])]
+            total[0] += r["clicks"]
+            total[1] += r["impressions"]
+            total[2] += r["position"] * r["impressions"]
+    return {key: (int(c), int(i), w) for key, (c, i, w) in sums.items()}
+
+
+def test_the_rollup_builds_every_preset_range_ending_on_the_latest_day(site):
+    presets = preset_windows(LATEST)
+    assert sorted(windows_of(site)) == sorted(presets)
+    assert (LATEST - dt.timedelta(days=27), LATEST) in presets
+    assert (LATEST - dt.timedelta(days=55), LATEST - dt.timedelta(days=28)) in presets
+    for start, end in presets:
+        assert window_sums(site, start, end) == expected_sums(ROWS, start, end), (start, end)
+
+
+def test_reports_over_a_preset_range_read_it_and_agree_with_raw(site):
+    start = LATEST - dt.timedelta(days=89)
+    for params in (
+        BreakdownParams(start_date=start, end_date=LATEST, dimension="query"),
+        BreakdownParams(start_date=start, end_date=LATEST, dimension="page", sort="impressions"),
+        BreakdownParams(start_date=start + dt.timedelta(days=1), end_date=LATEST, dimension="query"),  # not a preset
+    ):
+        rollup = breakdown.run(site.principal, site.project_id, site.property_id, params)
+        raw = breakdown.run(site.principal, site.project_id, site.property_id, params, source="raw")
+        assert rollup.model_dump() == raw.model_dump()
+    params = WinnersLosersParams(start_date=LATEST - dt.timedelta(days=27), end_date=LATEST, direction="losers")
+    rollup = winners_losers.run(site.principal, site.project_id, site.property_id, params)
+    raw = winners_losers.run(site.principal, site.project_id, site.property_id, params, source="raw")
+    assert rollup.model_dump() == raw.model_dump()
+
+
+def test_a_revision_and_a_new_day_rebuild_the_presets(site):
+    revised = rows_of(len(DAYS) - 3, DAYS[-3], bump=2)  # the same rows as loaded, with more clicks
+    new_day = LATEST + dt.timedelta(days=1)
+    added = rows_of(3, new_day)
+    load_rows(site, revised + added)
+    merged = {(r["date"], r["query"], r["page"]): r for r in ROWS + revised + added}
+    rows = list(merged.values())
+    assert sorted(windows_of(site)) == sorted(preset_windows(new_day))
+    for start, end in preset_windows(new_day):
+        assert window_sums(site, start, end) == expected_sums(rows, start, end), (start, end)
