@@ -114,3 +114,27 @@ def test_a_revision_and_a_new_day_rebuild_the_presets(site):
     assert sorted(windows_of(site)) == sorted(preset_windows(new_day))
     for start, end in preset_windows(new_day):
         assert window_sums(site, start, end) == expected_sums(rows, start, end), (start, end)
+
+
+def test_a_backfill_of_older_days_keeps_the_presets(platform):
+    site = new_report_site(platform.owner_url)
+    load_rows(site, ROWS)
+
+    def built_at() -> list[Any]:
+        with tenant_transaction(site.tenant_id) as session:
+            return list(
+                session.scalars(
+                    text(
+                        "SELECT built_at FROM gsc_rollup_windows WHERE property_id = :p"
+                        " ORDER BY window_end, window_start"
+                    ),
+                    {"p": site.property_id},
+                )
+            )
+
+    before = built_at()
+    load_rows(site, rows_of(0, LATEST - dt.timedelta(days=300)))  # before every preset range
+    assert built_at() == before
+    load_rows(site, rows_of(1, LATEST - dt.timedelta(days=100)))  # inside the 90 days before the last 90
+    assert built_at() != before
+    assert sorted(windows_of(site)) == sorted(preset_windows(LATEST))

@@ -456,16 +456,18 @@ def test_a_deleted_property_or_an_unknown_tenant(site):
 def test_aggregates_of_one_tenant_are_invisible_to_another(platform, site):
     load(site, make_rows([day(0), day(1)], seed=9))
     rollup_property(site.tenant_id, site.property_id)
+    load(site, make_rows([day(2)], seed=9))  # and a day pending
     other = new_site(platform.owner_url)
     for table in (*TABLES, "gsc_rollup_pending"):
         query = text(f"SELECT count(*) FROM {table} WHERE property_id = :p")
         with tenant_transaction(site.tenant_id) as session:
-            assert session.scalar(query, {"p": site.property_id}) > 0 or table == "gsc_rollup_pending"
+            assert session.scalar(query, {"p": site.property_id}) > 0
         with tenant_transaction(other.tenant_id) as session:
             assert session.scalar(query, {"p": site.property_id}) == 0
             assert session.scalar(text(f"SELECT count(*) FROM {table}")) == 0
-    # Nor can it rebuild them: its transaction does not see the property.
+    # Nor can it roll them up: its transaction does not see the property.
     assert rollup_property(other.tenant_id, site.property_id) == RollupResult(days=0, weeks=0)
+    assert pending(site) == {day(2)}
 
 
 # ---------------------------------------------------------------- the sweep and the handler

@@ -267,9 +267,12 @@ _LATEST_DAYS = text(
     "SELECT search_type, max(date) AS latest FROM gsc_daily_rollup WHERE property_id = :property_id"
     " GROUP BY search_type ORDER BY search_type"
 )
+_BUILT_WINDOWS = text(
+    "SELECT search_type, window_start, window_end FROM gsc_rollup_windows WHERE property_id = :property_id"
+)
 _DROP_WINDOWS = (
-    text("DELETE FROM gsc_rollup_windows WHERE property_id = :property_id"),
-    text("DELETE FROM gsc_query_page_window WHERE property_id = :property_id"),
+    text("DELETE FROM gsc_rollup_windows WHERE property_id = :property_id AND search_type = :search_type"),
+    text("DELETE FROM gsc_query_page_window WHERE property_id = :property_id AND search_type = :search_type"),
 )
 _MARK_WINDOW = text(
     "INSERT INTO gsc_rollup_windows (tenant_id, property_id, search_type, window_start, window_end)"
@@ -288,18 +291,27 @@ def preset_windows(latest: dt.date) -> list[tuple[dt.date, dt.date]]:
     return windows
 
 
-def rebuild_windows(session: TenantSession, property_id: uuid.UUID) -> int:
+def rebuild_windows(session: TenantSession, property_id: uuid.UUID, *, last_changed: dt.date) -> int:
     """Sum each preset range of each search type once per query and page; returns how many ranges were built.
 
-    The old ranges go first, so the sums read the weekly and daily aggregates (``query_page_source`` only
-    reads a range's own rows once it is marked built).
+    A search type's ranges are kept when they still end on its latest day and no day up to ``last_changed``
+    (the latest day the rollup rebuilt) falls in them: a backfill of old days leaves them alone. Ranges to
+    rebuild go first, so the sums read the weekly and daily aggregates (``query_page_source`` only reads a
+    range's own rows once it is marked built).
     """
     params = {"tenant_id": session.tenant_id, "property_id": property_id}
-    for statement in _DROP_WINDOWS:
-        session.execute(statement, params)
+    built_ranges: dict[str, set[tuple[dt.date, dt.date]]] = {}
+    for built_row in session.execute(_BUILT_WINDOWS, params):
+        built_ranges.setdefault(built_row.search_type, set()).add((built_row.window_start, built_row.window_end))
     built = 0
     for search_type, latest in session.execute(_LATEST_DAYS, params).all():
-        for start, end in preset_windows(latest):
+        windows = preset_windows(latest)
+        earliest = min(start for start, _ in windows)
+        if built_ranges.get(search_type) == set(windows) and last_changed < earliest:
+            continue
+        for statement in _DROP_WINDOWS:
+            session.execute(statement, params | {"search_type": search_type})
+        for start, end in windows:
             source = query_page_source(property_id, search_type, start, end, raw=False)
             session.execute(
                 text(

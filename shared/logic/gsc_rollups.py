@@ -10,9 +10,10 @@ lost is harmless, as the pending rows say what is left to do. The nightly
 request, a failed send).
 """
 
+import datetime as dt
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -36,6 +37,7 @@ class RollupResult:
 
     days: int
     weeks: int
+    last_day: dt.date | None = field(default=None, compare=False)  # the latest day rebuilt
 
 
 def request_rollup(tenant_id: str, property_id: uuid.UUID) -> bool:
@@ -71,27 +73,29 @@ def rollup_property(tenant_id: str, property_id: uuid.UUID) -> RollupResult:
     """
     started = time.monotonic()
     days = weeks = 0
+    last_day: dt.date | None = None
     while batch := _rollup_weeks(tenant_id, property_id):
         days += batch.days
         weeks += batch.weeks
+        last_day = max(filter(None, (last_day, batch.last_day)), default=None)
         if time.monotonic() - started > TIME_BUDGET_SECONDS:
             logger.info(
                 "Rollup time budget spent; the rest is asked for again",
                 extra={"tenant_id": tenant_id, "property_id": str(property_id), "days": days},
             )
             request_rollup(tenant_id, property_id)
-            return RollupResult(days=days, weeks=weeks)
-    if days:
-        _rebuild_windows(tenant_id, property_id)
-    return RollupResult(days=days, weeks=weeks)
+            return RollupResult(days=days, weeks=weeks, last_day=last_day)
+    if last_day is not None:
+        _rebuild_windows(tenant_id, property_id, last_day)
+    return RollupResult(days=days, weeks=weeks, last_day=last_day)
 
 
-def _rebuild_windows(tenant_id: str, property_id: uuid.UUID) -> None:
+def _rebuild_windows(tenant_id: str, property_id: uuid.UUID, last_changed: dt.date) -> None:
     """Once the pending days are done: the preset ranges (last 7 / 28 / 90 days and the ones before) anew."""
     with tenant_transaction(tenant_id) as session:
         if not gsc_rollups.lock_property(session, property_id):
             return
-        built = gsc_rollups.rebuild_windows(session, property_id)
+        built = gsc_rollups.rebuild_windows(session, property_id, last_changed=last_changed)
     logger.info(
         "Preset ranges rebuilt", extra={"tenant_id": tenant_id, "property_id": str(property_id), "ranges": built}
     )
@@ -117,7 +121,7 @@ def _rollup_weeks(tenant_id: str, property_id: uuid.UUID) -> RollupResult | None
         "Rollup done",
         extra=context | {"days": len(days), "weeks": len(weeks), "first": str(days[0]), "last": str(days[-1])},
     )
-    return RollupResult(days=len(days), weeks=len(weeks))
+    return RollupResult(days=len(days), weeks=len(weeks), last_day=days[-1])
 
 
 def sweep() -> int:
