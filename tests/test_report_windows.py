@@ -98,10 +98,11 @@ def test_reports_over_a_preset_range_read_it_and_agree_with_raw(site):
         rollup = breakdown.run(site.principal, site.project_id, site.property_id, params)
         raw = breakdown.run(site.principal, site.project_id, site.property_id, params, source="raw")
         assert rollup.model_dump() == raw.model_dump()
-    params = WinnersLosersParams(start_date=LATEST - dt.timedelta(days=27), end_date=LATEST, direction="losers")
-    rollup = winners_losers.run(site.principal, site.project_id, site.property_id, params)
-    raw = winners_losers.run(site.principal, site.project_id, site.property_id, params, source="raw")
-    assert rollup.model_dump() == raw.model_dump()
+    changes = WinnersLosersParams(start_date=LATEST - dt.timedelta(days=27), end_date=LATEST, direction="losers")
+    assert (
+        winners_losers.run(site.principal, site.project_id, site.property_id, changes).model_dump()
+        == winners_losers.run(site.principal, site.project_id, site.property_id, changes, source="raw").model_dump()
+    )
 
 
 def test_a_revision_and_a_new_day_rebuild_the_presets(site):
