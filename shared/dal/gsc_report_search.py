@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
 
-from shared.dal.gsc_reports import Sql, query_page_source
+from shared.dal.gsc_reports import Sql, query_page_pairs, query_page_source
 from shared.db import TenantSession
 
 INVALID_REGULAR_EXPRESSION = "2201B"
@@ -151,33 +151,34 @@ def breakdown(
 
 # Striking distance
 
-_PAIRS = f"SELECT query, page, {_SUMS} FROM ({{source}}) AS s GROUP BY query, page"
+_PAIRS = "SELECT * FROM ({source}) AS s"  # a query_page_pairs source: one row per (query, page)
 
 _STRIKING_DISTANCE = f"""
-WITH pairs AS ({_PAIRS}),
-ranked AS (
-    SELECT query, page, clicks, impressions, position_weighted,
-           sum(clicks) OVER by_query AS query_clicks,
-           sum(impressions) OVER by_query AS query_impressions,
-           sum(position_weighted) OVER by_query AS query_position_weighted,
-           row_number() OVER (PARTITION BY query ORDER BY impressions DESC, page COLLATE "C") AS page_rank
-    FROM pairs WINDOW by_query AS (PARTITION BY query)
+WITH pairs AS MATERIALIZED ({_PAIRS}),
+queries AS (
+    SELECT query, sum(clicks) AS clicks, sum(impressions) AS impressions, sum(position_weighted) AS position_weighted
+    FROM pairs GROUP BY query
+    HAVING sum(impressions) > 0 AND sum(impressions) >= :min_impressions
+       AND sum(position_weighted) / sum(impressions)::float8 BETWEEN :min_position AND :max_position
 ),
 chosen AS (
-    SELECT *, count(*) OVER () AS total FROM ranked
-    WHERE page_rank = 1 AND query_impressions > 0 AND query_impressions >= :min_impressions
-      AND query_position_weighted / query_impressions::float8 BETWEEN :min_position AND :max_position
-    ORDER BY query_impressions DESC, query COLLATE "C" LIMIT :limit OFFSET :offset
+    SELECT *, count(*) OVER () AS total FROM queries
+    ORDER BY impressions DESC, query COLLATE "C" LIMIT :limit OFFSET :offset
+),
+top_pages AS (
+    SELECT DISTINCT ON (p.query) p.query, p.page, p.clicks, p.impressions, p.position_weighted
+    FROM pairs AS p JOIN chosen AS c ON c.query = p.query
+    ORDER BY p.query, p.impressions DESC, p.page COLLATE "C"
 )
-SELECT c.query, c.query_clicks AS clicks, c.query_impressions AS impressions,
-       c.query_position_weighted AS position_weighted, c.total,
-       c.page, c.clicks AS page_clicks, c.impressions AS page_impressions,
-       c.position_weighted AS page_position_weighted,
+SELECT c.query, c.clicks, c.impressions, c.position_weighted, c.total,
+       t.page, t.clicks AS page_clicks, t.impressions AS page_impressions,
+       t.position_weighted AS page_position_weighted,
        strpos(lower(cp.title), lower(c.query)) > 0 AS in_title,
        strpos(lower(cp.h1), lower(c.query)) > 0 AS in_h1
 FROM chosen AS c
-LEFT JOIN crawled_pages AS cp ON cp.project_id = :project_id AND cp.url = c.page
-ORDER BY c.query_impressions DESC, c.query COLLATE "C"
+JOIN top_pages AS t ON t.query = c.query
+LEFT JOIN crawled_pages AS cp ON cp.project_id = :project_id AND cp.url = t.page
+ORDER BY c.impressions DESC, c.query COLLATE "C"
 """
 
 
@@ -197,7 +198,7 @@ def striking_distance(
     raw: bool,
 ) -> tuple[list[Row[Any]], int]:
     """A page of queries in the position band, each with its top page and that page's crawled title and H1."""
-    source = query_page_source(property_id, search_type, start, end, raw=raw)
+    source = query_page_pairs(property_id, search_type, start, end, raw=raw)
     statement = text(_STRIKING_DISTANCE.format(source=source.sql))
     params = source.params | {
         "project_id": project_id,
@@ -256,7 +257,7 @@ def ctr_buckets(
     raw: bool,
 ) -> list[Row[Any]]:
     """``(position, clicks, impressions)`` per rounded average position of the (query, page) pairs (1 to max)."""
-    source = query_page_source(property_id, search_type, start, end, raw=raw)
+    source = query_page_pairs(property_id, search_type, start, end, raw=raw)
     statement = text(_CTR_BUCKETS.format(source=source.sql))
     return list(session.execute(statement, source.params | {"max_bucket": max_bucket}).all())
 
@@ -277,7 +278,7 @@ def ctr_opportunities(
     raw: bool,
 ) -> tuple[list[Row[Any]], int]:
     """A page of rows at ``level`` whose CTR falls short of ``min(1, exp(a) * position^b)``, largest shortfall first."""
-    source = query_page_source(property_id, search_type, start, end, raw=raw)
+    source = query_page_pairs(property_id, search_type, start, end, raw=raw)
     columns, group_by = _LEVEL_GROUPS[level]
     statement = text(_CTR_OPPORTUNITIES.format(columns=columns, sums=_SUMS, source=source.sql, group_by=group_by))
     params = source.params | {"a": a, "b": b, "min_impressions": min_impressions}
@@ -291,29 +292,35 @@ def ctr_opportunities(
 # Cannibalization
 
 _CANNIBALIZATION = f"""
-WITH pairs AS ({_PAIRS}),
-shared AS (
-    SELECT query, page, clicks, impressions, position_weighted,
-           sum(clicks) OVER by_query AS query_clicks,
-           sum(impressions) OVER by_query AS query_impressions,
-           sum(position_weighted) OVER by_query AS query_position_weighted
-    FROM pairs WINDOW by_query AS (PARTITION BY query)
+WITH pairs AS MATERIALIZED ({_PAIRS}),
+totals AS (
+    SELECT query, sum(clicks) AS query_clicks, sum(impressions) AS query_impressions,
+           sum(position_weighted) AS query_position_weighted
+    FROM pairs GROUP BY query
+    HAVING count(*) >= :min_pages AND sum(impressions) > 0 AND sum(impressions) >= :min_impressions
 ),
-competing AS (
-    SELECT * FROM shared
-    WHERE query_impressions > 0 AND query_impressions >= :min_impressions
-      AND impressions::float8 / query_impressions::float8 >= :min_share
+competing AS MATERIALIZED (
+    SELECT p.query, p.page, p.clicks, p.impressions, p.position_weighted,
+           t.query_clicks, t.query_impressions, t.query_position_weighted
+    FROM pairs AS p JOIN totals AS t ON t.query = p.query
+    WHERE p.impressions::float8 / t.query_impressions::float8 >= :min_share
+),
+chosen AS (
+    SELECT query, query_clicks, query_impressions, query_position_weighted, count(*) OVER () AS total
+    FROM competing
+    GROUP BY query, query_clicks, query_impressions, query_position_weighted
+    HAVING count(*) >= :min_pages
+    ORDER BY query_impressions DESC, query COLLATE "C"
+    LIMIT :limit OFFSET :offset
 )
-SELECT query, query_clicks AS clicks, query_impressions AS impressions,
-       query_position_weighted AS position_weighted, count(*) OVER () AS total,
+SELECT q.query, q.query_clicks AS clicks, q.query_impressions AS impressions,
+       q.query_position_weighted AS position_weighted, q.total,
        json_agg(json_build_object(
-           'page', page, 'clicks', clicks, 'impressions', impressions, 'position_weighted', position_weighted
-       ) ORDER BY impressions DESC, page COLLATE "C") AS pages
-FROM competing
-GROUP BY query, query_clicks, query_impressions, query_position_weighted
-HAVING count(*) >= :min_pages
-ORDER BY query_impressions DESC, query COLLATE "C"
-LIMIT :limit OFFSET :offset
+           'page', c.page, 'clicks', c.clicks, 'impressions', c.impressions, 'position_weighted', c.position_weighted
+       ) ORDER BY c.impressions DESC, c.page COLLATE "C") AS pages
+FROM chosen AS q JOIN competing AS c ON c.query = q.query
+GROUP BY q.query, q.query_clicks, q.query_impressions, q.query_position_weighted, q.total
+ORDER BY q.query_impressions DESC, q.query COLLATE "C"
 """
 
 
@@ -336,7 +343,7 @@ def cannibalization(
 
     Home pages left out are left out before the query's totals and the pages' shares are computed.
     """
-    source = query_page_source(property_id, search_type, start, end, raw=raw)
+    source = query_page_pairs(property_id, search_type, start, end, raw=raw)
     source_sql = source.sql
     params = source.params | {"min_share": min_share, "min_impressions": min_impressions, "min_pages": min_pages}
     if exclude_homepage:

@@ -23,8 +23,11 @@ REPORT_WORK_MEM = "64MB"
 # The planner cannot estimate the groups of a source (a union of two aggregates), guesses a few hundred and
 # splits the aggregate across parallel workers, each of which then hashes nearly every group before a merge:
 # slower than one plain aggregate, and it takes the cores other requests need.
+# Joins between grouped rows (a query's totals and its pages) cannot be estimated either: a nested loop
+# chosen on a guess of a few rows rescans thousands per row. Hash joins are linear whatever the estimates.
 _TUNE_REPORT = text(
-    "SELECT set_config('work_mem', :work_mem, true), set_config('max_parallel_workers_per_gather', '0', true)"
+    "SELECT set_config('work_mem', :work_mem, true), set_config('max_parallel_workers_per_gather', '0', true),"
+    " set_config('enable_nestloop', 'off', true)"
 )
 
 TextOperator = Literal["contains", "not_contains", "regex", "exact"]
@@ -55,18 +58,54 @@ def query_page_source(
 
     ``prefix`` names the bind parameters, so two sources (two periods) can share one statement.
     """
-    p = {f"{prefix}_property_id": property_id, f"{prefix}_search_type": search_type}
+    return _source(property_id, search_type, start, end, raw=raw, prefix=prefix, grouped=False)
+
+
+def query_page_pairs(
+    property_id: uuid.UUID, search_type: str, start: dt.date, end: dt.date, *, raw: bool, prefix: str = "s"
+) -> Sql:
+    """As ``query_page_source``, summed per (query, page): one row per pair.
+
+    A preset range's rows are such pairs already, so reports that work on pairs skip an aggregate of
+    every pair of the range when it is one.
+    """
+    return _source(property_id, search_type, start, end, raw=raw, prefix=prefix, grouped=True)
+
+
+_PAIR_SUMS = (
+    "CAST(sum(clicks) AS bigint) AS clicks, CAST(sum(impressions) AS bigint) AS impressions,"
+    " sum(position_weighted) AS position_weighted"
+)
+
+
+def _source(
+    property_id: uuid.UUID,
+    search_type: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    raw: bool,
+    prefix: str,
+    grouped: bool,
+) -> Sql:
+    p = {
+        f"{prefix}_property_id": property_id,
+        f"{prefix}_search_type": search_type,
+        f"{prefix}_start": start,
+        f"{prefix}_end": end,
+    }
     where = f"property_id = :{prefix}_property_id AND search_type = :{prefix}_search_type"
+    columns = "query, page, clicks, impressions, position_weighted"
     if raw:
-        return Sql(
+        rows = (
             "SELECT query, page, clicks, impressions, position * impressions AS position_weighted"
-            f" FROM gsc_rows WHERE {where} AND date BETWEEN :{prefix}_start AND :{prefix}_end",
-            p | {f"{prefix}_start": start, f"{prefix}_end": end},
+            f" FROM gsc_rows WHERE {where} AND date BETWEEN :{prefix}_start AND :{prefix}_end"
         )
+        if grouped:
+            rows = f"SELECT query, page, {_PAIR_SUMS} FROM ({rows}) AS r GROUP BY query, page"
+        return Sql(rows, p)
     first_week = week_start(start + dt.timedelta(days=6))  # the first Monday on or after start
     last_week = week_start(end + dt.timedelta(days=1)) - dt.timedelta(days=7)  # the last week ending by end
-    columns = "query, page, clicks, impressions, position_weighted"
-    p |= {f"{prefix}_start": start, f"{prefix}_end": end}
     if first_week > last_week:  # no whole week inside: days only
         pieces = (
             f"SELECT {columns} FROM gsc_query_page_daily WHERE {where}"
@@ -89,12 +128,13 @@ def query_page_source(
     # A preset range the rollup built (migration 0005) is read from its own rows; PostgreSQL checks the marker
     # once (an InitPlan) and skips the weeks and days entirely when it is there.
     window = f"{where} AND window_start = :{prefix}_start AND window_end = :{prefix}_end"
-    return Sql(
-        f"SELECT {columns} FROM gsc_query_page_window WHERE {window}"
-        f" UNION ALL SELECT * FROM ({pieces}) AS pieces"
-        f" WHERE NOT EXISTS (SELECT FROM gsc_rollup_windows WHERE {window})",
-        p,
+    not_built = f"NOT EXISTS (SELECT FROM gsc_rollup_windows WHERE {window})"
+    fallback = (
+        f"SELECT query, page, {_PAIR_SUMS} FROM ({pieces}) AS pieces WHERE {not_built} GROUP BY query, page"
+        if grouped
+        else f"SELECT * FROM ({pieces}) AS pieces WHERE {not_built}"
     )
+    return Sql(f"SELECT {columns} FROM gsc_query_page_window WHERE {window} UNION ALL {fallback}", p)
 
 
 def _like_escape(value: str) -> str:
