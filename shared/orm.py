@@ -436,7 +436,12 @@ class GscPageWeekly(_Measures, Base):
     page: Mapped[str] = mapped_column(Text, primary_key=True)
     week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     clicks_4w: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    __table_args__ = (_property_fk(), CheckConstraint(GSC_SEARCH_TYPES, name="search_type"))
+    __table_args__ = (
+        _property_fk(),
+        CheckConstraint(GSC_SEARCH_TYPES, name="search_type"),
+        # Content decay reads a property's weeks by range (migration 0006).
+        Index(None, "property_id", "search_type", "week", postgresql_include=["page", "clicks", "clicks_4w"]),
+    )
 
 
 class GscDimensionDaily(_Measures, Base):

@@ -17,6 +17,9 @@ from shared.db import TenantSession
 
 # Any Monday: content decay carries a window's week as days before it, beside the window's clicks.
 _EPOCH = dt.date(2000, 1, 3)
+# The peak key's week part: days before the epoch are -KEY_OFFSET..0 for weeks up to the year 2273.
+_KEY_SCALE = 100_000
+_KEY_OFFSET = _KEY_SCALE - 1
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,8 @@ class DecayWindows:
             "head_end": self.first_current_week - dt.timedelta(days=1),
             "tail_start": self.last_peak_week + dt.timedelta(days=7),
             "epoch": _EPOCH,
+            "key_scale": _KEY_SCALE,
+            "key_offset": _KEY_OFFSET,
         }
 
 
@@ -164,11 +169,12 @@ _EDGES = """
     GROUP BY page
 """
 # Peak: the largest clicks_4w of the weeks whose window lies within the history and ends by the current end,
-# the earliest such week on a tie (arrays compare element by element: clicks, then the week as days *before*
-# the epoch). Only weeks with a row for the page are read, and that finds the true maximum and its earliest
-# week: a window ending on a week without a row has its last week empty, so its clicks are those of its weeks
-# up to the page's previous week with a row, which that earlier week's window includes. If that previous week
-# is before the first peak week, the window is included in the first peak week's window instead, which is
+# the earliest such week on a tie: one bigint key per week, clicks * KEY_SCALE + the week as days *before* the
+# epoch (shifted by KEY_OFFSET to be positive), so a plain max() finds both without building a value per row.
+# Only weeks with a row for the page are read, and that finds the true maximum and its earliest week: a
+# window ending on a week without a row has its last week empty, so its clicks are those of its weeks up to
+# the page's previous week with a row, which that earlier week's window includes. If that previous week is
+# before the first peak week, the window is included in the first peak week's window instead, which is
 # computed here from its four weeks (it may have no row of its own).
 _DECAY = """
     WITH weekly AS ({weekly}),
@@ -176,11 +182,11 @@ _DECAY = """
     peaks AS (
       SELECT page,
              greatest(
-               max(ARRAY[clicks_4w, CAST(:epoch AS date) - week])
+               max(clicks_4w * :key_scale + (:key_offset + (CAST(:epoch AS date) - week)))
                  FILTER (WHERE week BETWEEN :first_peak_week AND :last_peak_week),
                CASE WHEN count(*) FILTER (WHERE week <= :first_peak_week) > 0
-                 THEN ARRAY[CAST(sum(clicks) FILTER (WHERE week <= :first_peak_week) AS bigint),
-                            CAST(:first_peak_index AS bigint)]
+                 THEN CAST(sum(clicks) FILTER (WHERE week <= :first_peak_week) AS bigint) * :key_scale
+                      + (:key_offset + CAST(:first_peak_index AS bigint))
                END
              ) AS best,
              coalesce(sum(clicks) FILTER (WHERE week BETWEEN :first_current_week AND :last_peak_week), 0)
@@ -189,9 +195,10 @@ _DECAY = """
     ),
     decay AS (
       SELECT p.page, CAST(p.current_weeks + coalesce(e.clicks, 0) AS bigint) AS clicks,
-             p.best[1] AS peak_clicks, CAST(:epoch AS date) - CAST(p.best[2] AS int) AS peak_week
+             p.best / :key_scale AS peak_clicks,
+             CAST(:epoch AS date) - CAST(p.best % :key_scale - :key_offset AS int) AS peak_week
       FROM peaks p LEFT JOIN edges e ON e.page = p.page
-      WHERE p.best[1] >= :min_peak_clicks
+      WHERE p.best / :key_scale >= :min_peak_clicks
     )
     SELECT page, clicks, peak_clicks, peak_week - 21 AS peak_start, peak_week + 6 AS peak_end,
            peak_clicks - clicks AS clicks_lost
