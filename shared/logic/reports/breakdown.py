@@ -7,7 +7,7 @@ from shared.auth import Principal
 from shared.dal import gsc_report_search, gsc_reports
 from shared.dal.gsc_reports import Sql, TextOperator
 from shared.errors import InvalidRequest
-from shared.logic.reports.common import Window, coverage, ratio, report_scope, resolve_range
+from shared.logic.reports.common import Window, coverage, measures, report_scope, resolve_range
 from shared.schemas.reports import Source
 from shared.schemas.reports_search import QUERY_PAGE_DIMENSIONS, BreakdownItem, BreakdownParams, BreakdownReport
 
@@ -79,10 +79,7 @@ def run(
         items = [
             BreakdownItem(
                 key=row.key,
-                clicks=int(row.clicks),
-                impressions=int(row.impressions),
-                ctr=ratio(int(row.clicks), int(row.impressions)),
-                position=ratio(float(row.position_weighted), int(row.impressions)),
+                **measures(row.clicks, row.impressions, row.position_weighted),
                 brand=row.brand,
             )
             for row in rows

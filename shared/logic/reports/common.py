@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from shared.auth import Principal
 from shared.dal import gsc_reports, projects
@@ -116,3 +117,14 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
     return numerator / denominator
+
+
+def measures(clicks: Any, impressions: Any, position_weighted: Any) -> dict[str, Any]:
+    """The fields ``clicks``, ``impressions``, ``ctr`` and ``position`` of an item, from summed measures."""
+    clicks, impressions = int(clicks), int(impressions)
+    return {
+        "clicks": clicks,
+        "impressions": impressions,
+        "ctr": ratio(clicks, impressions),
+        "position": ratio(float(position_weighted), impressions),
+    }

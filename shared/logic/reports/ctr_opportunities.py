@@ -17,7 +17,7 @@ from sqlalchemy import Row
 
 from shared.auth import Principal
 from shared.dal import gsc_report_search
-from shared.logic.reports.common import Window, coverage, ratio, report_scope, resolve_range
+from shared.logic.reports.common import Window, coverage, measures, report_scope, resolve_range
 from shared.schemas.reports import Source
 from shared.schemas.reports_search import (
     CTR_CURVE_MAX_POSITION,
@@ -107,10 +107,7 @@ def run(
                 CtrOpportunityItem(
                     query=row.query,
                     page=row.page,
-                    clicks=int(row.clicks),
-                    impressions=int(row.impressions),
-                    ctr=ratio(int(row.clicks), int(row.impressions)),
-                    position=ratio(float(row.position_weighted), int(row.impressions)),
+                    **measures(row.clicks, row.impressions, row.position_weighted),
                     expected_ctr=float(row.expected_ctr),
                     extra_clicks=float(row.extra_clicks),
                 )

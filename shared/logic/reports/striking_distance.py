@@ -5,7 +5,7 @@ import uuid
 from shared.auth import Principal
 from shared.dal import gsc_report_search
 from shared.errors import InvalidRequest
-from shared.logic.reports.common import Window, coverage, ratio, report_scope, resolve_range
+from shared.logic.reports.common import Window, coverage, measures, ratio, report_scope, resolve_range
 from shared.schemas.reports import Source
 from shared.schemas.reports_search import StrikingDistanceItem, StrikingDistanceParams, StrikingDistanceReport
 
@@ -43,10 +43,7 @@ def run(
         items = [
             StrikingDistanceItem(
                 query=row.query,
-                clicks=int(row.clicks),
-                impressions=int(row.impressions),
-                ctr=ratio(int(row.clicks), int(row.impressions)),
-                position=ratio(float(row.position_weighted), int(row.impressions)),
+                **measures(row.clicks, row.impressions, row.position_weighted),
                 page=row.page,
                 page_clicks=int(row.page_clicks),
                 page_impressions=int(row.page_impressions),
