@@ -1,6 +1,7 @@
 """A Search Console backfill through the running local stack: API -> gsc_sync -> S3 chunks -> gsc_ingest -> rows."""
 
 import datetime as dt
+import urllib.request
 from typing import Any
 
 import psycopg
@@ -86,3 +87,44 @@ def test_a_30_day_backfill_end_to_end(local_stack: RunningStack, search_console:
     assert loaded[4] == expected_web_rows
     assert loaded[5] == len(SEARCH_TYPES)
     assert (rollup[0], rollup[1], rollup[2]) == (loaded[0], loaded[2], loaded[3])
+
+    # The rollup worker (asked by gsc_ingest after each load) builds the report aggregates; the reports API
+    # then answers from them, the same numbers as the rows.
+    reports = f"{base}/properties/{prop['id']}/reports"
+
+    def rolled_up() -> dict[str, Any] | None:
+        status, body = request("GET", f"{reports}/performance?start_date={start}&end_date={end}", token=token)
+        assert status == 200, body
+        return dict(body) if body["coverage"]["rollup_pending_days"] == 0 else None
+
+    performance = wait_for(rolled_up, timeout=300, interval=2, what="the rollup")
+    with psycopg.connect(owner_url) as conn:
+        conn.execute("SELECT set_config('app.tenant_id', 'org_e2e_gsc', false)")
+        web = conn.execute(
+            "SELECT sum(clicks), sum(impressions) FROM gsc_rows WHERE property_id = %s AND search_type = 'web'",
+            (prop["id"],),
+        ).fetchone()
+        top_query = conn.execute(
+            "SELECT query, sum(clicks) FROM gsc_rows WHERE property_id = %s AND search_type = 'web'"
+            ' GROUP BY query ORDER BY sum(clicks) DESC, query COLLATE "C" LIMIT 1',
+            (prop["id"],),
+        ).fetchone()
+    assert web is not None
+    assert top_query is not None
+    assert (performance["totals"]["clicks"], performance["totals"]["impressions"]) == (web[0], web[1])
+    assert performance["coverage"]["first_date"] == start.isoformat()
+    assert performance["coverage"]["last_date"] == end.isoformat()
+    assert len(performance["items"]) == DAYS
+
+    status, breakdown = request("GET", f"{reports}/breakdown?start_date={start}&end_date={end}&limit=1", token=token)
+    assert status == 200, breakdown
+    assert (breakdown["items"][0]["key"], breakdown["items"][0]["clicks"]) == (top_query[0], top_query[1])
+    csv_request = urllib.request.Request(  # noqa: S310 - the local gateway
+        f"{reports}/breakdown?start_date={start}&end_date={end}",
+        headers={"authorization": f"Bearer {token}", "accept": "text/csv"},
+    )
+    with urllib.request.urlopen(csv_request, timeout=60) as response:  # noqa: S310
+        assert response.headers["content-type"].startswith("text/csv")
+        lines = response.read().decode().splitlines()
+    assert lines[0] == "key,clicks,impressions,ctr,position,brand"
+    assert lines[1].startswith(f"{top_query[0]},{top_query[1]},")
