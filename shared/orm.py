@@ -440,7 +440,9 @@ class GscPageWeekly(_Measures, Base):
         _property_fk(),
         CheckConstraint(GSC_SEARCH_TYPES, name="search_type"),
         # Content decay reads a property's weeks by range (migration 0006).
-        Index(None, "property_id", "search_type", "week", postgresql_include=["page", "clicks", "clicks_4w"]),
+        Index(
+            None, "property_id", "search_type", "week", postgresql_include=["page", "clicks", "clicks_4w", "tenant_id"]
+        ),
     )
 
 

@@ -2,7 +2,9 @@
 
 ``gsc_page_weekly`` keys pages before weeks and holds every property's rows, so
 reading a property's weeks by range scanned the whole table. The index on
-(property, search type, week) carries the columns content decay reads.
+(property, search type, week) carries the columns content decay reads, and
+``tenant_id``, which the row-level security policy reads: without it no scan
+of the index alone can answer, and the planner goes back to the table.
 
 Revision ID: 0006
 Revises: 0005
@@ -24,7 +26,7 @@ def upgrade() -> None:
         op.f("ix_gsc_page_weekly_property_id_search_type_week"),
         "gsc_page_weekly",
         ["property_id", "search_type", "week"],
-        postgresql_include=["page", "clicks", "clicks_4w"],
+        postgresql_include=["page", "clicks", "clicks_4w", "tenant_id"],
     )
 
 
