@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.kestrel-installed
 PYTHON_SOURCES := shared functions kestrel_local migrations tests
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down test lint typecheck pytest package bench-local bench-ingest fmt clean
+.PHONY: help setup up down test lint typecheck pytest package bench-local bench-ingest bench-reports fmt clean
 
 help:
 	@echo "make up        run the whole platform locally (gateway, workers, schedules, alarms) with demo data"
@@ -18,6 +18,7 @@ help:
 	@echo "make package   package the dev and prod stacks (npx sls package) into .serverless-<stage>/"
 	@echo "make bench-local  the local stack's overhead: queue runner and HTTP gateway vs direct calls"
 	@echo "make bench-ingest Search Console ingestion: 3M rows through gsc_ingest vs psql \\copy and a naive ORM loader"
+	@echo "make bench-reports the reports API over the rollup aggregates vs the same reports straight from gsc_rows"
 	@echo "make fmt       format the Python code"
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/find-python312.sh
@@ -62,6 +63,9 @@ bench-local: setup
 
 bench-ingest: setup
 	$(BIN)/python -m bench.bench_ingest
+
+bench-reports: setup
+	$(BIN)/python -m bench.bench_reports
 
 fmt: $(VENV_STAMP)
 	$(BIN)/ruff format .
