@@ -13,9 +13,8 @@ change to the rollup's code, only rebuilds the aggregates. ``--rebuild``
 builds everything again; ``--quick`` uses a tiny dataset of its own and few
 iterations.
 
-Timed, for every report in ``shared.logic.reports.REPORTS`` (those not there
-yet are skipped), over the last 28 and 90 days, on the largest and the small
-property:
+Timed, for every report in ``shared.logic.reports.REPORTS``, over the last 28
+and 90 days, on the largest and the small property:
 
 * the API: the real Lambda handler (``functions.api_reports.handler``) called
   in-process with API Gateway HTTP v2 events carrying JWT claims, so routing,
@@ -59,7 +58,6 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench import report_data
-from bench.api_events import get_event, jwt_claims
 from bench.report_data import DatasetSpec, Pool, Site
 from kestrel_local.config import PROJECT_ROOT
 from kestrel_local.moto_server import start_moto
@@ -68,16 +66,6 @@ from kestrel_local.postgres import LocalDatabase, drop_database, provision, star
 DATA_DIR = PROJECT_ROOT / ".state" / "bench-reports-postgres"
 EXPLAIN_FILE = PROJECT_ROOT / ".state" / "bench-reports-explain.txt"
 REGION = "eu-west-1"
-REPORT_ORDER = (  # the issue's order
-    "performance",
-    "breakdown",
-    "striking-distance",
-    "ctr-opportunities",
-    "cannibalization",
-    "winners-losers",
-    "content-decay",
-    "tracked-keywords",
-)
 DASHBOARD = "performance"
 # Each report's parameters besides the range: its defaults, made explicit where the issue names them.
 REPORT_PARAMS: dict[str, dict[str, str]] = {
@@ -480,9 +468,7 @@ def make_cases(spec: DatasetSpec, available: dict[str, Any], end: dt.date) -> li
     sites = report_data.sites(spec)
     targets = (("largest", sites[0]), ("small", sites[-1]))
     cases = []
-    for name in REPORT_ORDER:
-        if name not in available:
-            continue
+    for name in available:  # the registry's order: the issue's
         fields = available[name].params.model_fields
         for label, site in targets:
             for days in RANGES:
@@ -501,8 +487,9 @@ def call_handler(
     handler: Callable[..., dict[str, Any]], case: Case, claims: dict[str, str]
 ) -> tuple[float, str | None]:
     from kestrel_local.lambda_context import LocalLambdaContext
+    from tests.support.http_events import http_event  # the one builder of in-process events, as bench_local uses
 
-    event = get_event(case.path, case.query, claims)
+    event = http_event("GET", case.path, query=case.query, jwt_claims=claims)
     context = LocalLambdaContext(function_name="api_reports", timeout_seconds=29)
     began = time.perf_counter()
     response = handler(event, context)
@@ -514,6 +501,7 @@ def call_handler(
 
 def time_handler(cases: list[Case], iterations: int) -> None:
     from functions.api_reports.handler import handler
+    from tests.support.http_events import claims as jwt_claims
 
     claims = jwt_claims(report_data.TENANT_ID, subject="auth0|bench", permissions=PERMISSIONS)
     for case in cases:
@@ -669,7 +657,6 @@ def fmt_ms(value: float) -> str:
 def print_results(
     spec: DatasetSpec,
     cases: list[Case],
-    skipped: list[str],
     facts: DatasetFacts,
     timings: dict[str, Any],
     cached: str,
@@ -745,7 +732,7 @@ def print_results(
             f" {case.goal_ms:>9.0f} {('yes' if case.met else 'NO'):>4} {case.same:>11}"
         )
     print("  * the performance-over-time dashboard: granularity=day, compare=previous_period")
-    for name in REPORT_ORDER:
+    for name in dict.fromkeys(case.report for case in cases):
         params = REPORT_PARAMS[name]
         if params and name in {case.report for case in cases}:
             print(f"  {name}: " + ", ".join(f"{key}={value}" for key, value in params.items()))
@@ -754,8 +741,6 @@ def print_results(
             print(f"  ERROR {case.label()}: {case.error}")
     for note in notes:
         print(f"  note: {note}")
-    if skipped:
-        print(f"  skipped (not in REPORTS yet): {', '.join(skipped)}")
 
     on_largest = [case for case in cases if case.size_label == "largest" and case.handler_ms]
     worst = max(on_largest, key=lambda case: case.p95, default=None)
@@ -864,10 +849,9 @@ def main() -> int:
 
         from shared.logic.reports import REPORTS
 
-        skipped = [name for name in REPORT_ORDER if name not in REPORTS]
         end = args.end_date or spec.anchor
         cases = make_cases(spec, dict(REPORTS), end)
-        say(f"Timing {len(cases)} cases ({len(REPORT_ORDER) - len(skipped)} reports); skipped: {skipped or 'none'}")
+        say(f"Timing {len(cases)} cases ({len(REPORTS)} reports)")
         time_handler(cases, iterations)
         say("Raw baseline")
         time_raw(cases)
@@ -885,7 +869,7 @@ def main() -> int:
             print("\n".join(plans))
             notes.append(f"EXPLAIN ANALYZE of the reports missing a goal (their 90-day case, largest): {EXPLAIN_FILE}")
         say(f"done in {time.perf_counter() - began:.0f} s")
-        print_results(spec, cases, skipped, facts, timings, cached, notes, iterations, end)
+        print_results(spec, cases, facts, timings, cached, notes, iterations, end)
         return 0 if all(case.error is None for case in cases) else 1
     finally:
         moto.stop()
