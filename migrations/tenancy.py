@@ -6,6 +6,7 @@ empty or NULL, so nothing is visible and nothing can be written. RLS is also
 FORCEd, so the owner is subject to it too; only a superuser is not.
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 APP_ROLE = "kestrel_app"  # the same name as shared.db.APP_ROLE; kept literal so migrations stay frozen
@@ -58,3 +59,13 @@ def create_hash_partitions(table: str, count: int) -> None:
             " WITH CHECK (tenant_id = current_setting('app.tenant_id', true))"
         )
         op.execute(f"REVOKE ALL ON {partition} FROM PUBLIC, {APP_ROLE}")
+
+
+def property_fk(table: str) -> sa.ForeignKeyConstraint:
+    """A Search Console table's reference to its property, through ``(tenant_id, id)``, deleted with it."""
+    return sa.ForeignKeyConstraint(
+        ["tenant_id", "property_id"],
+        ["properties.tenant_id", "properties.id"],
+        name=op.f(f"fk_{table}_tenant_id_property_id_properties"),
+        ondelete="CASCADE",
+    )

@@ -29,7 +29,13 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.tenancy import APP_ROLE, protect_tenant_table, unprotect_tenant_table
+from migrations.tenancy import (
+    APP_ROLE,
+    create_hash_partitions,
+    property_fk,
+    protect_tenant_table,
+    unprotect_tenant_table,
+)
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -51,15 +57,6 @@ def _measures() -> list[sa.Column[object]]:
     ]
 
 
-def _property_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["tenant_id", "property_id"],
-        ["properties.tenant_id", "properties.id"],
-        name=op.f(f"fk_{table}_tenant_id_property_id_properties"),
-        ondelete="CASCADE",
-    )
-
-
 def _query_page_table(table: str, period: str) -> None:
     op.create_table(
         table,
@@ -71,26 +68,13 @@ def _query_page_table(table: str, period: str) -> None:
         sa.Column("page", sa.Text(), nullable=False),
         *_measures(),
         sa.CheckConstraint(SEARCH_TYPES, name=op.f(f"ck_{table}_search_type")),
-        _property_fk(table),
+        property_fk(table),
         sa.PrimaryKeyConstraint("property_id", period, "search_type", "query", "page", name=op.f(f"pk_{table}")),
         postgresql_partition_by="HASH (property_id)",
     )
     # Tracked keywords look a few queries up over a range of days.
     op.create_index(op.f(f"ix_{table}_property_id_query_{period}"), table, ["property_id", "query", period])
-    for remainder in range(PARTITIONS):
-        partition = f"{table}_p{remainder:02d}"
-        op.execute(
-            f"CREATE TABLE {partition} PARTITION OF {table} FOR VALUES WITH (MODULUS {PARTITIONS}, REMAINDER {remainder})"
-        )
-        # As for gsc_rows: each partition carries the forced policy and grants nothing.
-        op.execute(f"ALTER TABLE {partition} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {partition} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {partition}"
-            " USING (tenant_id = current_setting('app.tenant_id', true))"
-            " WITH CHECK (tenant_id = current_setting('app.tenant_id', true))"
-        )
-        op.execute(f"REVOKE ALL ON {partition} FROM PUBLIC, {APP_ROLE}")
+    create_hash_partitions(table, PARTITIONS)  # as for gsc_rows: the forced policy on each, no grants
 
 
 def upgrade() -> None:
@@ -106,7 +90,7 @@ def upgrade() -> None:
         *_measures(),
         sa.Column("clicks_4w", sa.BigInteger(), nullable=False),
         sa.CheckConstraint(SEARCH_TYPES, name=op.f("ck_gsc_page_weekly_search_type")),
-        _property_fk("gsc_page_weekly"),
+        property_fk("gsc_page_weekly"),
         sa.PrimaryKeyConstraint("property_id", "search_type", "page", "week", name=op.f("pk_gsc_page_weekly")),
     )
     op.create_table(
@@ -119,7 +103,7 @@ def upgrade() -> None:
         sa.Column("device", sa.Text(), nullable=False),
         *_measures(),
         sa.CheckConstraint(SEARCH_TYPES, name=op.f("ck_gsc_dimension_daily_search_type")),
-        _property_fk("gsc_dimension_daily"),
+        property_fk("gsc_dimension_daily"),
         sa.PrimaryKeyConstraint(
             "property_id", "date", "search_type", "country", "device", name=op.f("pk_gsc_dimension_daily")
         ),
@@ -130,7 +114,7 @@ def upgrade() -> None:
         sa.Column("property_id", sa.UUID(), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("queued_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        _property_fk("gsc_rollup_pending"),
+        property_fk("gsc_rollup_pending"),
         sa.PrimaryKeyConstraint("property_id", "date", name=op.f("pk_gsc_rollup_pending")),
     )
     op.create_table(

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.tenancy import create_hash_partitions, protect_tenant_table, unprotect_tenant_table
+from migrations.tenancy import create_hash_partitions, property_fk, protect_tenant_table, unprotect_tenant_table
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -28,15 +28,6 @@ depends_on: str | Sequence[str] | None = None
 PARTITIONS = 64  # as gsc_rows and the query x page aggregates
 TABLES = ("gsc_query_page_window", "gsc_rollup_windows")
 SEARCH_TYPES = "search_type IN ('web', 'image', 'video', 'news', 'discover', 'googleNews')"
-
-
-def _property_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["tenant_id", "property_id"],
-        ["properties.tenant_id", "properties.id"],
-        name=op.f(f"fk_{table}_tenant_id_property_id_properties"),
-        ondelete="CASCADE",
-    )
 
 
 def upgrade() -> None:
@@ -50,7 +41,7 @@ def upgrade() -> None:
         sa.Column("built_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(SEARCH_TYPES, name=op.f("ck_gsc_rollup_windows_search_type")),
         sa.CheckConstraint("window_start <= window_end", name=op.f("ck_gsc_rollup_windows_range")),
-        _property_fk("gsc_rollup_windows"),
+        property_fk("gsc_rollup_windows"),
         sa.PrimaryKeyConstraint(
             "property_id", "search_type", "window_end", "window_start", name=op.f("pk_gsc_rollup_windows")
         ),
@@ -68,7 +59,7 @@ def upgrade() -> None:
         sa.Column("impressions", sa.BigInteger(), nullable=False),
         sa.Column("position_weighted", sa.Double(), nullable=False),
         sa.CheckConstraint(SEARCH_TYPES, name=op.f("ck_gsc_query_page_window_search_type")),
-        _property_fk("gsc_query_page_window"),
+        property_fk("gsc_query_page_window"),
         sa.PrimaryKeyConstraint(
             "property_id",
             "search_type",
