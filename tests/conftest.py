@@ -119,6 +119,13 @@ def projects_handler(platform: LocalDatabase) -> Any:
     return handler
 
 
+@pytest.fixture(scope="session")
+def reports_handler(platform: LocalDatabase) -> Any:
+    from functions.api_reports.handler import handler
+
+    return handler
+
+
 @pytest.fixture
 def api(platform: LocalDatabase, projects_handler: Any) -> ApiClient:
     """The projects API as a freshly provisioned tenant's user calls it."""

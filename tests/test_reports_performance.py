@@ -12,7 +12,7 @@ from shared.dates import utc_today
 from shared.logic.reports import performance
 from shared.schemas.reports import PerformanceParams
 from tests.support.api import ApiClient
-from tests.support.reports import ReportSite, load_rows, new_report_site, row
+from tests.support.reports import ReportSite, expected_measures, load_rows, new_report_site, row
 
 D = dt.date
 PAGE_A = "https://shop.example/trail"
@@ -40,13 +40,6 @@ def site(platform) -> ReportSite:
     return site
 
 
-@pytest.fixture(scope="module")
-def reports_handler(platform):
-    from functions.api_reports.handler import handler
-
-    return handler
-
-
 @pytest.fixture
 def client(site, reports_handler) -> ApiClient:
     return ApiClient(reports_handler, "api_reports", site.tenant_id)
@@ -58,16 +51,7 @@ def expected(rows: Iterable[dict[str, Any]], start: D, end: D, **match: str) -> 
         for r in rows
         if start.isoformat() <= r["date"] <= end.isoformat() and all(r[k] == v for k, v in match.items())
     ]
-    clicks = sum(r["clicks"] for r in selected)
-    impressions = sum(r["impressions"] for r in selected)
-    weighted = sum(r["position"] * r["impressions"] for r in selected)
-    return {
-        "clicks": clicks,
-        "impressions": impressions,
-        "ctr": clicks / impressions if impressions else None,
-        "position": weighted / impressions if impressions else None,
-        "has_data": bool(selected),
-    }
+    return expected_measures(selected) | {"has_data": bool(selected)}
 
 
 def measures(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -29,6 +29,7 @@ from shared.schemas.reports_search import (
 )
 from tests.support.api import ApiClient, Reply
 from tests.support.reports import ReportSite, load_rows, new_report_site, row
+from tests.support.reports import expected_measures as measures
 
 D = dt.date
 Row = dict[str, Any]
@@ -101,13 +102,6 @@ def site(platform) -> ReportSite:
     return site
 
 
-@pytest.fixture(scope="module")
-def reports_handler(platform):
-    from functions.api_reports.handler import handler
-
-    return handler
-
-
 @pytest.fixture
 def client(site, reports_handler) -> ApiClient:
     return ApiClient(reports_handler, "api_reports", site.tenant_id)
@@ -130,18 +124,6 @@ def group(rows: Iterable[Row], key: Callable[[Row], Any]) -> dict[Any, list[Row]
     for r in rows:
         groups[key(r)].append(r)
     return groups
-
-
-def measures(rows: list[Row]) -> dict[str, Any]:
-    clicks = sum(r["clicks"] for r in rows)
-    impressions = sum(r["impressions"] for r in rows)
-    weighted = sum(r["position"] * r["impressions"] for r in rows)
-    return {
-        "clicks": clicks,
-        "impressions": impressions,
-        "ctr": clicks / impressions if impressions else None,
-        "position": weighted / impressions if impressions else None,
-    }
 
 
 def is_brand(query: str) -> bool:

@@ -22,17 +22,11 @@ from shared.schemas.keywords import KeywordIn
 from shared.schemas.reports_trends import ContentDecayParams, TrackedKeywordsParams, WinnersLosersParams
 from tests.support.api import ApiClient
 from tests.support.reports import ReportSite, load_rows, new_report_site, row
+from tests.support.reports import expected_measures as _measures
 
 D = dt.date
 DAY = dt.timedelta(days=1)
 Rows = list[dict[str, Any]]
-
-
-@pytest.fixture(scope="module")
-def reports_handler(platform):
-    from functions.api_reports.handler import handler
-
-    return handler
 
 
 def client_for(handler: Any, site: ReportSite) -> ApiClient:
@@ -570,18 +564,6 @@ def kw_site(platform) -> ReportSite:
     load_rows(site, KW_ROWS)
     add_keywords(site.principal, site.project_id, KEYWORDS)
     return site
-
-
-def _measures(selected: Rows) -> dict[str, Any]:
-    clicks = sum(r["clicks"] for r in selected)
-    impressions = sum(r["impressions"] for r in selected)
-    weighted = sum(r["position"] * r["impressions"] for r in selected)
-    return {
-        "clicks": clicks,
-        "impressions": impressions,
-        "ctr": clicks / impressions if impressions else None,
-        "position": weighted / impressions if impressions else None,
-    }
 
 
 def expected_keywords(

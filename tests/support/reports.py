@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,3 +95,17 @@ def roll_up(site: ReportSite) -> None:
     from shared.logic.gsc_rollups import rollup_property
 
     rollup_property(site.tenant_id, site.property_id)
+
+
+def expected_measures(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Clicks, impressions, CTR and impression-weighted position of chunk rows, summed here in Python."""
+    rows = list(rows)
+    clicks = sum(r["clicks"] for r in rows)
+    impressions = sum(r["impressions"] for r in rows)
+    weighted = sum(r["position"] * r["impressions"] for r in rows)
+    return {
+        "clicks": clicks,
+        "impressions": impressions,
+        "ctr": clicks / impressions if impressions else None,
+        "position": weighted / impressions if impressions else None,
+    }
