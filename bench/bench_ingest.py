@@ -56,7 +56,7 @@ BUCKET = "kestrel-bench-chunks"
 PROPERTIES = 30
 DAYS = [dt.date(2026, 9, 1) + dt.timedelta(days=n) for n in range(2)]
 SEARCH_TYPES = ("web", "image")
-CHUNK_ROWS = 25_000  # shared.schemas.gsc.CHUNK_ROWS: one API page
+CHUNK_ROWS = 25_000  # shared.search_console.models.CHUNK_ROWS: one API page
 LOADERS = 2  # serverless.yml: gscIngestConcurrency on the dev (and local) stage
 ORM_ROWS = 50_000
 ORM_COMMIT_EVERY = 1_000
@@ -154,7 +154,7 @@ class ChunkSpec:
 
 def _write_chunk(spec: ChunkSpec) -> Chunk:
     """One chunk as an S3 object (gzip NDJSON, as gsc_sync writes it), and its rows as CSV for psql."""
-    from shared.logic import gsc_chunks
+    from shared.search_console import chunks as gsc_chunks
 
     part = f"{spec.day.isoformat()}/{spec.search_type}/0"
     key = gsc_chunks.chunk_key(spec.tenant_id, spec.property_id, uuid.UUID(int=0), part)
@@ -189,9 +189,10 @@ def write_data(pool: ProcessPoolExecutor, tenant_id: str, property_ids: list[uui
 # ---------------------------------------------------------------- jobs and loaders
 def synced_jobs(tenant_id: str, project_id: uuid.UUID, chunks: list[Chunk]) -> list[str]:
     """One backfill job per property whose sync wrote these chunks; returns the load messages (JSON)."""
-    from shared.dal import gsc_progress, jobs
     from shared.db import tenant_transaction
-    from shared.schemas.gsc import GSC_BACKFILL_JOB, LoadChunkMessage
+    from shared.jobs.data import jobs
+    from shared.search_console.data import progress
+    from shared.search_console.models import GSC_BACKFILL_JOB, LoadChunkMessage
 
     messages = []
     by_property: dict[uuid.UUID, list[Chunk]] = {}
@@ -201,12 +202,12 @@ def synced_jobs(tenant_id: str, project_id: uuid.UUID, chunks: list[Chunk]) -> l
         for property_id, own in by_property.items():
             job = jobs.create(session, kind=GSC_BACKFILL_JOB, project_id=project_id, input={}, created_by="bench")
             days = sorted({chunk.day for chunk in own})
-            gsc_progress.create_days(session, job.id, property_id, days)
+            progress.create_days(session, job.id, property_id, days)
             for day in days:
-                gsc_progress.start_day(session, job.id, day)
+                progress.start_day(session, job.id, day)
                 of_day = [chunk for chunk in own if chunk.day == day]
                 for chunk in of_day:
-                    gsc_progress.add_chunk(session, job.id, property_id, chunk.key, rows=chunk.rows, day=day)
+                    progress.add_chunk(session, job.id, property_id, chunk.key, rows=chunk.rows, day=day)
                     messages.append(
                         LoadChunkMessage(
                             tenant_id=tenant_id,
@@ -219,14 +220,14 @@ def synced_jobs(tenant_id: str, project_id: uuid.UUID, chunks: list[Chunk]) -> l
                         ).model_dump_json()
                     )
                 total = sum(chunk.rows for chunk in of_day)
-                gsc_progress.finish_day_fetch(session, job.id, day, chunks_total=len(of_day), rows=total)
+                progress.finish_day_fetch(session, job.id, day, chunks_total=len(of_day), rows=total)
     return messages
 
 
 def _warm_loader(_: int) -> int:
     """Import and connect once per loader process, as a warm Lambda environment has."""
     from shared.db import app_engine
-    from shared.logic import gsc_ingest  # noqa: F401
+    from shared.search_console import ingest as gsc_ingest  # noqa: F401
 
     with app_engine().connect() as connection:
         connection.exec_driver_sql("SELECT 1")
@@ -234,8 +235,8 @@ def _warm_loader(_: int) -> int:
 
 
 def _load(body: str) -> None:
-    from shared.logic.gsc_ingest import load_chunk
-    from shared.schemas.gsc import LoadChunkMessage
+    from shared.search_console.ingest import load_chunk
+    from shared.search_console.models import LoadChunkMessage
 
     load_chunk(LoadChunkMessage.model_validate_json(body))
 
@@ -251,7 +252,7 @@ def job_totals(tenant_id: str, messages: list[str]) -> dict[str, int]:
     from sqlalchemy import select
 
     from shared.db import tenant_transaction
-    from shared.orm import Job
+    from shared.jobs.tables import Job
 
     job_ids = {json.loads(body)["job_id"] for body in messages}
     with tenant_transaction(tenant_id) as session:
@@ -333,7 +334,7 @@ def psql_copy(database: LocalDatabase, tenant_id: str, csv_path: Path) -> float:
 def naive_orm(tenant_id: str, chunks: list[Chunk]) -> tuple[int, float]:
     """What the case study started from: one ORM object per row, a commit every 1,000 rows."""
     from shared.db import tenant_transaction
-    from shared.orm import GscRow
+    from shared.search_console.tables import GscRow
 
     def rows() -> Iterator[tuple[Chunk, dict[str, Any]]]:
         for chunk in chunks:
@@ -415,15 +416,15 @@ def configure(database: LocalDatabase, endpoint: str) -> None:
             "POWERTOOLS_METRICS_NAMESPACE": "Kestrel/bench",
         }
     )
-    from shared.runtime import reset_cached_runtime
+    from shared.runtime.cache import reset_cached_runtime
 
     reset_cached_runtime()
 
 
 def create_properties(tenant_id: str, count: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
     from shared.auth import Principal
-    from shared.logic import projects
-    from shared.schemas.projects import ProjectIn, PropertyIn
+    from shared.projects import projects
+    from shared.projects.models import ProjectIn, PropertyIn
 
     principal = Principal(subject="bench", tenant_id=tenant_id, permissions=frozenset())
     project = projects.create_project(principal, ProjectIn(name="Bench", domain="https://bench.example"))

@@ -13,7 +13,7 @@ change to the rollup's code, only rebuilds the aggregates. ``--rebuild``
 builds everything again; ``--quick`` uses a tiny dataset of its own and few
 iterations.
 
-Timed, for every report in ``shared.logic.reports.REPORTS``, over the last 28
+Timed, for every report in ``shared.reports.REPORTS``, over the last 28
 and 90 days, on the largest and the small property:
 
 * the API: the real Lambda handler (``functions.api_reports.handler``) called
@@ -118,7 +118,7 @@ def configure(database: LocalDatabase, endpoint: str, *, statement_timeout_ms: i
             "POWERTOOLS_METRICS_NAMESPACE": "Kestrel/bench",
         }
     )
-    from shared.runtime import reset_cached_runtime
+    from shared.runtime.cache import reset_cached_runtime
 
     reset_cached_runtime()
 
@@ -126,7 +126,7 @@ def configure(database: LocalDatabase, endpoint: str, *, statement_timeout_ms: i
 def statement_timeout(ms: int) -> None:
     """The statement timeout of the application's transactions from now on (a new engine)."""
     os.environ["KESTREL_DB_STATEMENT_TIMEOUT_MS"] = str(ms)
-    from shared.runtime import reset_cached_runtime
+    from shared.runtime.cache import reset_cached_runtime
 
     reset_cached_runtime()
 
@@ -158,8 +158,8 @@ def migration_head() -> str:
 
 def rollup_digest() -> str:
     """The rollup's code: when it changes, the aggregates are rebuilt (not the rows)."""
-    from shared.dal import gsc_rollups as dal
-    from shared.logic import gsc_rollups as logic
+    from shared.reports import rollup as logic
+    from shared.reports.data import rollups as dal
 
     return hashlib.sha256((inspect.getsource(dal) + inspect.getsource(logic)).encode()).hexdigest()[:16]
 
@@ -268,7 +268,7 @@ def build_aggregates(database: LocalDatabase, spec: DatasetSpec, timer: Timer) -
     time budget is spent (asking for another run through the queue): it is called again, as the queue would,
     until nothing is pending.
     """
-    from shared.logic.gsc_rollups import rollup_property
+    from shared.reports.rollup import rollup_property
 
     statement_timeout(BUILD_STATEMENT_TIMEOUT_MS)
     per_property: list[dict[str, Any]] = []
@@ -545,7 +545,7 @@ def principal() -> Any:
 
 
 def run_report(case: Case, source: str) -> Any:
-    from shared.logic.reports import REPORTS
+    from shared.reports.registry import REPORTS
 
     spec = REPORTS[case.report]
     params = spec.params.model_validate(case.query)
@@ -619,8 +619,8 @@ def explain(case: Case) -> str:
     """EXPLAIN ANALYZE of the case's statements (slowest first), as the app role in the tenant's transaction."""
     from sqlalchemy import text
 
-    from shared.dal.gsc_reports import REPORT_WORK_MEM
     from shared.db import tenant_transaction
+    from shared.reports.data.sources import REPORT_WORK_MEM
 
     with statements() as log:
         run_report(case, "rollup")
@@ -813,7 +813,7 @@ def main() -> int:
                 )
                 return 2
             say(f"Building the {spec.name} dataset ({reason}; {free:.0f} GB free) in database {spec.database}")
-            from shared.runtime import reset_cached_runtime
+            from shared.runtime.cache import reset_cached_runtime
 
             reset_cached_runtime()  # no pooled connection may hold the database being dropped
             drop_database(admin_url, spec.database)
@@ -847,7 +847,7 @@ def main() -> int:
         if args.build_only:
             return 0
 
-        from shared.logic.reports import REPORTS
+        from shared.reports.registry import REPORTS
 
         end = args.end_date or spec.anchor
         cases = make_cases(spec, dict(REPORTS), end)

@@ -163,7 +163,7 @@ def configure_process(
     os.environ.update(function_overrides(database.app_url, aws_endpoint, settings, search_console=search_console))
     os.environ["KESTREL_STAGE"] = "local"
     os.environ["KESTREL_MIGRATION_DATABASE_URL"] = database.owner_url
-    from shared.runtime import reset_cached_runtime
+    from shared.runtime.cache import reset_cached_runtime
 
     reset_cached_runtime()
 
@@ -290,7 +290,7 @@ class LocalStack:
         if self.environments is None:
             raise RuntimeError("The stack is not started.")
         os.environ.update(self.environments.pools[function].environment)
-        from shared.runtime import reset_cached_runtime
+        from shared.runtime.cache import reset_cached_runtime
 
         reset_cached_runtime()
 

@@ -4,10 +4,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from shared.db import make_engine, owner_url
-from shared.orm import Base, include_name
+from shared.schema import include_name, metadata
 from shared.settings import get_settings
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations(connection: Connection) -> None:

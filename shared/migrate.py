@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from shared import aws
 from shared.db import APP_ROLE, make_engine, owner_url
-from shared.logic.health import MIGRATIONS_DIR
+from shared.health import MIGRATIONS_DIR
 from shared.settings import Settings, get_settings
 
 

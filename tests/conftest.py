@@ -89,7 +89,7 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
             patch.setenv(name, value)
         for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
             patch.delenv(name, raising=False)
-        from shared.runtime import reset_cached_runtime
+        from shared.runtime.cache import reset_cached_runtime
 
         reset_cached_runtime()
         from shared.migrate import migrate_to_head

@@ -16,11 +16,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kestrel_local.search_console import SearchConsoleServer
-from shared.dal import gsc_progress
 from shared.db import tenant_transaction
-from shared.http import openapi_document
-from shared.schemas.gsc import FRESH_DAYS, GSC_JOB_KINDS, HISTORY_DAYS, SyncDayMessage
-from shared.schemas.jobs import SEARCH_CONSOLE_KINDS
+from shared.jobs.models import SEARCH_CONSOLE_KINDS
+from shared.runtime.http import openapi_document
+from shared.search_console.data import progress as gsc_progress
+from shared.search_console.models import FRESH_DAYS, GSC_JOB_KINDS, HISTORY_DAYS, SyncDayMessage
 from shared.settings import get_settings
 from tests.conftest import REGION
 from tests.support.api import ApiClient
@@ -50,7 +50,7 @@ def imports_handler(platform):
 def gsc(platform) -> Iterator[SearchConsoleServer]:
     """A local Search Console API that the code under test reaches as it would reach Google's."""
     server = SearchConsoleServer().start()
-    from shared.runtime import reset_cached_runtime
+    from shared.runtime.cache import reset_cached_runtime
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KESTREL_GSC_API_BASE_URL", f"{server.url}/webmasters/v3")
@@ -758,7 +758,7 @@ def test_search_console_job_kinds_agree():
 
 def test_every_permission_used_is_one_tokens_carry():
     from functions.api_imports.handler import app
-    from shared.http import Authorize
+    from shared.runtime.http import Authorize
 
     routes = app._static_routes + app._dynamic_routes
     permissions = {mw.permission for route in routes for mw in route.middlewares or [] if isinstance(mw, Authorize)}

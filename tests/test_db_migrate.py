@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from kestrel_local.lambda_context import LocalLambdaContext
 from kestrel_local.postgres import drop_database, provision
 from shared.db import make_engine
-from shared.logic.health import migration_head
+from shared.health import migration_head
 
 
 class CloudFormationResponses:

@@ -10,7 +10,9 @@ from pydantic import TypeAdapter
 
 from kestrel_local.search_console import SearchConsoleServer, parse_request, run_query
 from shared.errors import PermanentError, TransientError
-from shared.logic.gsc_client import (
+from shared.runtime.cache import reset_cached_runtime
+from shared.runtime.worker import classify
+from shared.search_console.client import (
     MAX_BACKOFF_SECONDS,
     CredentialRejected,
     SearchConsoleClient,
@@ -19,10 +21,8 @@ from shared.logic.gsc_client import (
     retry_after_seconds,
     verify_access,
 )
-from shared.runtime import reset_cached_runtime
-from shared.schemas.gsc import GscCredential
+from shared.search_console.models import GscCredential
 from shared.settings import get_settings
-from shared.worker import classify
 
 TODAY = dt.date(2026, 11, 22)
 SITE = "sc-domain:client.example"

@@ -20,11 +20,18 @@ import pytest
 from sqlalchemy import select
 
 from shared.auth import Principal
-from shared.dal import gsc_progress, jobs
 from shared.db import tenant_transaction
 from shared.errors import InvalidRequest, NotFound
-from shared.logic import gsc_chunks, gsc_export_files, gsc_exports, gsc_ingest, projects
-from shared.logic.gsc_export_files import (
+from shared.jobs.data import jobs
+from shared.jobs.models import JobOut
+from shared.projects import projects
+from shared.projects.models import ProjectIn, PropertyIn
+from shared.search_console import chunks as gsc_chunks
+from shared.search_console import ingest as gsc_ingest
+from shared.search_console.data import progress
+from shared.search_console.exports import files as gsc_export_files
+from shared.search_console.exports import importer
+from shared.search_console.exports.files import (
     DateReader,
     NumberReader,
     RejectedFile,
@@ -35,10 +42,8 @@ from shared.logic.gsc_export_files import (
     read_ui_export,
     ui_snapshots,
 )
-from shared.orm import GscExportSnapshot, GscRow
-from shared.schemas.gsc import GscExportImportIn, LoadChunkMessage
-from shared.schemas.jobs import JobOut
-from shared.schemas.projects import ProjectIn, PropertyIn
+from shared.search_console.models import GscExportImportIn, LoadChunkMessage
+from shared.search_console.tables import GscExportSnapshot, GscRow
 from shared.settings import get_settings
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, notify_on_uploads, put_presigned, receive, s3, sqs
@@ -565,7 +570,7 @@ def site(platform, worker) -> Site:
 
 
 def upload(site: Site, filename: str, data: bytes, *, fmt: str = "ui_export", **request: Any) -> JobOut:
-    out = gsc_exports.start(
+    out = importer.start(
         site.principal,
         site.project_id,
         site.property_id,
@@ -658,7 +663,7 @@ def test_start_checks_the_property_and_presigns_by_extension(site):
         ("rows.CSV", "bulk_export", "csv", "text/csv"),
     ]
     for filename, fmt, extension, content_type in cases:
-        out = gsc_exports.start(
+        out = importer.start(
             site.principal,
             site.project_id,
             site.property_id,
@@ -683,15 +688,15 @@ def test_start_checks_the_property_and_presigns_by_extension(site):
         "key": f"uploads/{site.tenant_id}/gsc-exports/{out.job.id}.csv",
     }
     with pytest.raises(InvalidRequest, match="format ui_export"):
-        gsc_exports.start(
+        importer.start(
             site.principal, site.project_id, site.property_id, GscExportImportIn(format="bulk_export", filename="e.zip")
         )
     with pytest.raises(InvalidRequest, match=r"must end in \.zip, \.csv or \.csv\.gz"):
-        gsc_exports.start(
+        importer.start(
             site.principal, site.project_id, site.property_id, GscExportImportIn(format="ui_export", filename="e.xlsx")
         )
     with pytest.raises(NotFound):
-        gsc_exports.start(
+        importer.start(
             site.principal, site.project_id, uuid.uuid4(), GscExportImportIn(format="ui_export", filename="e.zip")
         )
 
@@ -853,8 +858,8 @@ def test_snapshots_are_tenant_isolated(platform, site, queues, worker):
     ("filename", "compress"), [("rows.csv", False), ("rows.csv.gz", True), ("rows.csv", True)], ids=str
 )
 def test_bulk_export_becomes_chunks_and_finishes_once_they_load(site, queues, worker, monkeypatch, filename, compress):
-    monkeypatch.setattr(gsc_exports, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(gsc_exports, "PARTITION_BYTES", 256)  # several spill partitions
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(importer, "PARTITION_BYTES", 256)  # several spill partitions
     data = gzip.compress(BULK_CSV.encode()) if compress else BULK_CSV.encode()
     job = import_file(site, queues, worker, filename, data, fmt="bulk_export")
     assert job.status == "running"
@@ -900,7 +905,7 @@ def test_redelivered_bulk_upload_writes_and_enqueues_nothing_more(site, queues, 
 
 
 def test_a_bulk_job_cancelled_while_splitting_registers_no_further_chunk(site, queues, worker, monkeypatch):
-    monkeypatch.setattr(gsc_exports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
     write_chunk = gsc_chunks.write_chunk
     written: list[str] = []
 
@@ -908,7 +913,7 @@ def test_a_bulk_job_cancelled_while_splitting_registers_no_further_chunk(site, q
         written.append(key)
         if len(written) == 2:  # the user cancels while the second chunk is being written
             with tenant_transaction(site.tenant_id) as session:
-                assert gsc_progress.cancel(session, job_id)
+                assert progress.cancel(session, job_id)
         return write_chunk(bucket, key, rows)
 
     monkeypatch.setattr(gsc_chunks, "write_chunk", write_then_cancel)

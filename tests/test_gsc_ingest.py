@@ -12,14 +12,17 @@ import pytest
 from sqlalchemy import text
 
 from shared.auth import Principal
-from shared.dal import gsc_progress, gsc_rows, jobs
 from shared.db import tenant_transaction
 from shared.errors import PermanentError
-from shared.logic import gsc_chunks, projects
-from shared.logic.gsc_ingest import ChunkRejected, load_chunk
-from shared.schemas.gsc import GSC_BACKFILL_JOB, LoadChunkMessage
-from shared.schemas.projects import ProjectIn, PropertyIn
-from shared.worker import classify
+from shared.jobs.data import jobs
+from shared.projects import projects
+from shared.projects.models import ProjectIn, PropertyIn
+from shared.runtime.worker import classify
+from shared.search_console import chunks as gsc_chunks
+from shared.search_console.data import progress as gsc_progress
+from shared.search_console.data import rows as gsc_rows
+from shared.search_console.ingest import ChunkRejected, load_chunk
+from shared.search_console.models import GSC_BACKFILL_JOB, LoadChunkMessage
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, receive, s3, sqs
 from tests.support.tenants import new_tenant

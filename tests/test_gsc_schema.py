@@ -13,10 +13,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from kestrel_local.postgres import LocalDatabase, drop_database, provision
 from shared.auth import Principal
 from shared.db import app_engine, is_unique_violation, make_engine, tenant_transaction
-from shared.logic import projects
 from shared.migrate import downgrade, upgrade
-from shared.orm import GSC_ROWS_PARTITIONS
-from shared.schemas.projects import ProjectIn, PropertyIn
+from shared.projects import projects
+from shared.projects.models import ProjectIn, PropertyIn
+from shared.search_console.tables import GSC_ROWS_PARTITIONS
 from tests.support.tenants import new_tenant, owner_connection
 
 PARTITIONS = [f"gsc_rows_p{n:02d}" for n in range(GSC_ROWS_PARTITIONS)]

@@ -13,15 +13,21 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from kestrel_local.search_console import SearchConsoleServer, SyntheticConfig, parse_request, run_query
-from shared.dal import gsc_progress, gsc_schedule, jobs, projects
 from shared.dates import utc_today
 from shared.db import tenant_transaction
 from shared.errors import InvalidRequest, TransientError
-from shared.logic import gsc_chunks, gsc_credentials, gsc_sync
-from shared.logic.gsc_client import SearchConsoleClient
-from shared.orm import GscChunk, GscJobDay, Job, Property
-from shared.runtime import reset_cached_runtime
-from shared.schemas.gsc import (
+from shared.jobs.data import jobs
+from shared.jobs.tables import Job
+from shared.projects.data import projects
+from shared.projects.tables import Property
+from shared.runtime.cache import reset_cached_runtime
+from shared.search_console import chunks as gsc_chunks
+from shared.search_console import credentials as gsc_credentials
+from shared.search_console import sync as gsc_sync
+from shared.search_console.client import SearchConsoleClient
+from shared.search_console.data import progress
+from shared.search_console.data import schedule as gsc_schedule
+from shared.search_console.models import (
     GSC_BACKFILL_JOB,
     GSC_EXPORT_JOB,
     GSC_SYNC_JOB,
@@ -31,6 +37,7 @@ from shared.schemas.gsc import (
     LoadChunkMessage,
     SyncDayMessage,
 )
+from shared.search_console.tables import GscChunk, GscJobDay
 from shared.settings import get_settings
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import WorkerQueues, create_worker_queues, deliver, queue_depth, receive, sqs
@@ -352,7 +359,7 @@ def test_a_day_larger_than_a_page_becomes_one_chunk_per_page(env: Env) -> None:
     for index, chunk in enumerate(chunks):
         assert job_row(prop, job_id).status == "running"
         with tenant_transaction(prop.tenant_id) as session:
-            gsc_progress.chunk_loaded(
+            progress.chunk_loaded(
                 session, job_id, chunk.object_key, day=BIG_DAY, rows=chunk.rows, rows_changed=chunk.rows
             )
         assert day_rows(prop, job_id)[0].status == ("loaded" if index == len(chunks) - 1 else "fetched")
@@ -507,7 +514,7 @@ def test_a_cancelled_job_syncs_nothing(env: Env) -> None:
     prop = add_property(env)
     job_id = start_job(prop, [SMALL_DAY], SMALL_TYPES)
     with tenant_transaction(prop.tenant_id) as session:
-        assert gsc_progress.cancel(session, job_id)
+        assert progress.cancel(session, job_id)
     calls = api_calls(env)
     failed, _ = run(env, 1)
     assert failed == set()
@@ -525,7 +532,7 @@ def test_a_cancel_during_the_day_stops_new_chunks(env: Env, monkeypatch: pytest.
     def query_then_cancel(client: SearchConsoleClient, site_url: str, body: dict[str, Any]) -> dict[str, Any]:
         answer = real_query(client, site_url, body)
         with tenant_transaction(prop.tenant_id) as session:  # the user cancels while the page is in flight
-            gsc_progress.cancel(session, job_id)
+            progress.cancel(session, job_id)
         return answer
 
     monkeypatch.setattr(SearchConsoleClient, "query", query_then_cancel)

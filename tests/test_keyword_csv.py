@@ -1,6 +1,6 @@
 import pytest
 
-from shared.logic.keyword_csv import RejectedFile, parse_keyword_csv
+from shared.projects.keyword_csv import RejectedFile, parse_keyword_csv
 
 
 def parse(text: str):

@@ -7,9 +7,9 @@ from sqlalchemy.engine import make_url
 
 from kestrel_local.postgres import drop_database, provision
 from shared.db import make_engine
-from shared.logic.health import migration_head
+from shared.health import migration_head
 from shared.migrate import downgrade, upgrade
-from shared.orm import TENANT_TABLES, Base, include_name
+from shared.schema import TENANT_TABLES, include_name, metadata
 
 
 def test_upgrade_from_empty_and_downgrade_to_base(admin_url):
@@ -36,7 +36,7 @@ def test_models_agree_with_migrations(platform):
     try:
         with engine.connect() as conn:
             differences = compare_metadata(
-                MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata
+                MigrationContext.configure(conn, opts={"include_name": include_name}), metadata
             )
         assert differences == []
     finally:

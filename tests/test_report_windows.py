@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from shared.dal.gsc_rollups import preset_windows
 from shared.db import tenant_transaction
-from shared.logic.reports import breakdown, winners_losers
-from shared.schemas.reports_search import BreakdownParams
-from shared.schemas.reports_trends import WinnersLosersParams
+from shared.reports import breakdown, winners_losers
+from shared.reports.data.rollups import preset_windows
+from shared.reports.models.search import BreakdownParams
+from shared.reports.models.trends import WinnersLosersParams
 from tests.support.reports import ReportSite, load_rows, new_report_site, row
 
 LATEST = dt.date(2026, 6, 24)  # a Wednesday: the presets end mid-week

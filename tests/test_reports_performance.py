@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from shared.dates import utc_today
-from shared.logic.reports import performance
-from shared.schemas.reports import PerformanceParams
+from shared.reports import performance
+from shared.reports.models.base import PerformanceParams
 from tests.support.api import ApiClient
 from tests.support.reports import ReportSite, expected_measures, load_rows, new_report_site, row
 

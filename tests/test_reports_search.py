@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from shared.crawl.tables import CrawledPage
 from shared.db import tenant_transaction
-from shared.logic.reports import REPORTS
-from shared.logic.reports.common import encode_offset
-from shared.orm import CrawledPage
-from shared.schemas.reports_search import (
+from shared.reports.common import encode_offset
+from shared.reports.models.search import (
     BreakdownParams,
     CannibalizationParams,
     CtrOpportunitiesParams,
     StrikingDistanceParams,
 )
+from shared.reports.registry import REPORTS
 from tests.support.api import ApiClient, Reply
 from tests.support.reports import ReportSite, load_rows, new_report_site, row
 from tests.support.reports import expected_measures as measures

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 
 from shared.dates import utc_today
-from shared.logic.keywords import add_keywords, list_keywords
-from shared.logic.reports import REPORTS, content_decay, tracked_keywords, winners_losers
-from shared.logic.reports.common import encode_offset
-from shared.schemas.gsc import FRESH_DAYS, HISTORY_DAYS
-from shared.schemas.keywords import KeywordIn
-from shared.schemas.reports_trends import ContentDecayParams, TrackedKeywordsParams, WinnersLosersParams
+from shared.projects.keywords import add_keywords, list_keywords
+from shared.projects.models import KeywordIn
+from shared.reports import content_decay, tracked_keywords, winners_losers
+from shared.reports.common import encode_offset
+from shared.reports.models.trends import ContentDecayParams, TrackedKeywordsParams, WinnersLosersParams
+from shared.reports.registry import REPORTS
+from shared.search_console.models import FRESH_DAYS, HISTORY_DAYS
 from tests.support.api import ApiClient
 from tests.support.reports import ReportSite, load_rows, new_report_site, row
 from tests.support.reports import expected_measures as _measures

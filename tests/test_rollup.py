@@ -18,15 +18,18 @@ import pytest
 from sqlalchemy import text
 
 from shared.auth import Principal
-from shared.dal import gsc_progress, gsc_rollups, jobs
 from shared.db import tenant_transaction
 from shared.errors import PermanentError
-from shared.logic import gsc_chunks, projects
-from shared.logic import gsc_rollups as gsc_rollup_logic
-from shared.logic.gsc_ingest import load_chunk
-from shared.logic.gsc_rollups import RollupResult, rollup_property, sweep
-from shared.schemas.gsc import GSC_BACKFILL_JOB, LoadChunkMessage
-from shared.schemas.projects import ProjectIn, PropertyIn
+from shared.jobs.data import jobs
+from shared.projects import projects
+from shared.projects.models import ProjectIn, PropertyIn
+from shared.reports import rollup as gsc_rollup_logic
+from shared.reports.data import rollups
+from shared.reports.rollup import RollupResult, rollup_property, sweep
+from shared.search_console import chunks as gsc_chunks
+from shared.search_console.data import progress
+from shared.search_console.ingest import load_chunk
+from shared.search_console.models import GSC_BACKFILL_JOB, LoadChunkMessage
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, receive, sqs
 from tests.support.tenants import new_tenant
@@ -337,14 +340,14 @@ def test_a_backlog_is_rebuilt_a_few_whole_weeks_per_transaction(site, rollup_que
     rollup_requests(rollup_queue.url, count=1)
     monkeypatch.setattr(gsc_rollup_logic, "MAX_WEEKS_PER_TRANSACTION", 2)
     transactions: list[list[dt.date]] = []
-    take_pending = gsc_rollups.take_pending
+    take_pending = rollups.take_pending
 
     def spy(*args: Any, **kwargs: Any) -> list[dt.date]:
         taken = take_pending(*args, **kwargs)
         transactions.append(taken)
         return taken
 
-    monkeypatch.setattr(gsc_rollups, "take_pending", spy)
+    monkeypatch.setattr(rollups, "take_pending", spy)
     assert rollup_property(site.tenant_id, site.property_id) == RollupResult(days=24, weeks=4)
     assert transactions == [[day(n) for n in range(2, 14)], [day(n) for n in range(14, 26)], []]
     assert_aggregates_match(site, rows)
@@ -369,7 +372,7 @@ def test_rows_that_vanish_take_their_page_weeks_and_windows_with_them(site):
             text("DELETE FROM gsc_rows WHERE property_id = :p AND search_type = 'web' AND page = :page AND date < :d"),
             {"p": site.property_id, "page": PAGES[1], "d": day(7)},
         )
-        gsc_rollups.mark_pending(session, site.property_id, {key[0] for key in gone})
+        rollups.mark_pending(session, site.property_id, {key[0] for key in gone})
     for key in gone:
         del rows[key]
     rollup_property(site.tenant_id, site.property_id)
@@ -381,7 +384,7 @@ def test_a_load_that_fails_queues_nothing(site, rollup_queue, monkeypatch):
     def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the loader died before its commit")
 
-    monkeypatch.setattr(gsc_progress, "chunk_loaded", crash)
+    monkeypatch.setattr(progress, "chunk_loaded", crash)
     with pytest.raises(RuntimeError):
         load(site, make_rows([day(0)], seed=3))
     assert pending(site) == set()
@@ -431,7 +434,7 @@ def test_a_load_during_a_rollup_is_not_lost(site):
             ),
             {"p": site.property_id, "d": key[0], "t": key[1], "q": key[2], "page": key[3], "c": key[4], "dev": key[5]},
         )
-        gsc_rollups.mark_pending(session, site.property_id, {day(1)})
+        rollups.mark_pending(session, site.property_id, {day(1)})
         results: list[RollupResult] = []
         rollup = threading.Thread(target=lambda: results.append(rollup_property(site.tenant_id, site.property_id)))
         rollup.start()
@@ -478,7 +481,7 @@ def test_sweep_asks_for_every_property_with_pending_days_across_tenants(platform
         load(target, make_rows([day(0)], seed=10), chunk_rows=10_000)
     rollup_requests(rollup_queue.url, count=3)  # the loads' own requests, lost
     rollup_property(done.tenant_id, done.property_id)
-    backlog = {(target.tenant_id, target.property_id) for target in gsc_rollups.backlog()}
+    backlog = {(target.tenant_id, target.property_id) for target in rollups.backlog()}
 
     sent = sweep()
     requests = rollup_requests(rollup_queue.url, count=sent)
@@ -519,7 +522,7 @@ def test_the_handler_rolls_up_a_property_and_fans_the_sweep_out(site, rollup_que
     assert pending(site) == {day(7)}
     sqs().send_message(QueueUrl=rollup_queue.url, MessageBody='{"kind": "sweep"}')
     assert deliver(worker, receive(rollup_queue.url, 1), rollup_queue, function_name="rollup") == set()
-    backlog = gsc_rollups.backlog()
+    backlog = rollups.backlog()
     fanned_out = receive(rollup_queue.url, len(backlog))
     ours = [m for m in fanned_out if json.loads(m["Body"]) == property_message(site)]
     assert len(ours) == 1

@@ -9,12 +9,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from shared.auth import Principal
-from shared.dal import idempotency, jobs, tenants
 from shared.db import app_engine, tenant_transaction
-from shared.logic import keywords, projects
-from shared.orm import TENANT_TABLES
-from shared.schemas.keywords import KeywordIn
-from shared.schemas.projects import ProjectIn, PropertyIn
+from shared.jobs.data import jobs
+from shared.projects import keywords, projects
+from shared.projects.models import KeywordIn, ProjectIn, PropertyIn
+from shared.runtime import idempotency
+from shared.schema import TENANT_TABLES
+from shared.tenancy.data import tenants
 from tests.support.tenants import new_tenant, owner_connection
 
 

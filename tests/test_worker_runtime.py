@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, OperationalError
 
 from shared.db import tenant_transaction
 from shared.errors import PermanentError, TransientError
-from shared.worker import classify, unit_of_work
+from shared.runtime.worker import classify, unit_of_work
 from tests.support.tenants import new_tenant
 
 

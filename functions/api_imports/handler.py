@@ -12,11 +12,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from shared.dal.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from shared.http import create_app, current_principal, lambda_handler, requires
-from shared.logic import gsc_connections, gsc_exports, gsc_jobs
-from shared.schemas.common import Page
-from shared.schemas.gsc import (
+from shared.jobs.models import JobDayOut, JobKind, JobOut, JobStatus
+from shared.models import Page
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from shared.runtime.http import create_app, current_principal, lambda_handler, requires
+from shared.search_console import connections as gsc_connections
+from shared.search_console import jobs as gsc_jobs
+from shared.search_console.exports import importer
+from shared.search_console.models import (
     GSC_BACKFILL_JOB,
     GSC_SYNC_JOB,
     ConnectionIn,
@@ -25,7 +28,6 @@ from shared.schemas.gsc import (
     GscExportImportOut,
     SyncIn,
 )
-from shared.schemas.jobs import JobDayOut, JobKind, JobOut, JobStatus
 
 TITLE = "Kestrel imports API"
 READ = "read:projects"
@@ -127,7 +129,7 @@ def create_backfill(project_id: uuid.UUID, property_id: uuid.UUID, body: SyncIn)
 @app.post(f"{PROPERTY}/gsc-imports", tags=["export imports"], status_code=201, **requires(WRITE))
 def create_gsc_import(project_id: uuid.UUID, property_id: uuid.UUID, body: GscExportImportIn) -> GscExportImportOut:
     """Start an import: PUT the file to `upload.url` with `upload.headers`, then follow the job."""
-    return gsc_exports.start(current_principal(app), project_id, property_id, body)
+    return importer.start(current_principal(app), project_id, property_id, body)
 
 
 # Jobs of a project, every kind

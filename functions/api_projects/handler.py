@@ -10,13 +10,27 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from shared.dal.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from shared.http import create_app, current_principal, lambda_handler, openapi_document, requires
-from shared.logic import health, keyword_imports, keywords, projects
-from shared.schemas.common import Page
-from shared.schemas.jobs import JobOut, KeywordImportIn, KeywordImportOut
-from shared.schemas.keywords import KeywordBulkIn, KeywordBulkOut, KeywordIn, KeywordOut, KeywordPatch
-from shared.schemas.projects import ProjectIn, ProjectOut, ProjectPatch, PropertyIn, PropertyOut, PropertyPatch
+from shared import health
+from shared.jobs.models import JobOut
+from shared.models import Page
+from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from shared.projects import keyword_imports, keywords, projects
+from shared.projects.models import (
+    KeywordBulkIn,
+    KeywordBulkOut,
+    KeywordImportIn,
+    KeywordImportOut,
+    KeywordIn,
+    KeywordOut,
+    KeywordPatch,
+    ProjectIn,
+    ProjectOut,
+    ProjectPatch,
+    PropertyIn,
+    PropertyOut,
+    PropertyPatch,
+)
+from shared.runtime.http import create_app, current_principal, lambda_handler, openapi_document, requires
 from shared.settings import get_settings
 
 READ = "read:projects"

@@ -15,8 +15,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from shared.http import create_app, current_principal, lambda_handler, requires
-from shared.logic.reports import (
+from shared.reports import (
     breakdown,
     cannibalization,
     content_decay,
@@ -26,9 +25,9 @@ from shared.logic.reports import (
     tracked_keywords,
     winners_losers,
 )
-from shared.logic.reports.export import item_type_of, to_csv
-from shared.schemas.reports import MAX_LIMIT, PerformanceParams, PerformanceReport, Report, ReportParams
-from shared.schemas.reports_search import (
+from shared.reports.export import item_type_of, to_csv
+from shared.reports.models.base import MAX_LIMIT, PerformanceParams, PerformanceReport, Report, ReportParams
+from shared.reports.models.search import (
     BreakdownParams,
     BreakdownReport,
     CannibalizationParams,
@@ -38,7 +37,7 @@ from shared.schemas.reports_search import (
     StrikingDistanceParams,
     StrikingDistanceReport,
 )
-from shared.schemas.reports_trends import (
+from shared.reports.models.trends import (
     ContentDecayParams,
     ContentDecayReport,
     TrackedKeywordsParams,
@@ -46,6 +45,7 @@ from shared.schemas.reports_trends import (
     WinnersLosersParams,
     WinnersLosersReport,
 )
+from shared.runtime.http import create_app, current_principal, lambda_handler, requires
 
 TITLE = "Kestrel reports API"
 READ = "read:projects"

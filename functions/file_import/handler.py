@@ -2,10 +2,10 @@
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.logic.file_imports import handle_upload
+from shared.imports.events import S3Notification, S3TestEvent, UploadMessage
+from shared.imports.router import handle_upload
 from shared.observability import logger
-from shared.schemas.events import S3Notification, S3TestEvent, UploadMessage
-from shared.worker import SqsWorker
+from shared.runtime.worker import SqsWorker
 
 
 def process(message: S3Notification | S3TestEvent, record: SQSRecord) -> None:

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.logic.gsc_ingest import load_chunk
-from shared.schemas.gsc import LoadChunkMessage
-from shared.worker import SqsWorker
+from shared.runtime.worker import SqsWorker
+from shared.search_console.ingest import load_chunk
+from shared.search_console.models import LoadChunkMessage
 
 
 def process(message: LoadChunkMessage, record: SQSRecord) -> None:

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.logic.gsc_sync import scheduled_sync, sync_day
-from shared.schemas.gsc import ScheduledSyncMessage, SyncDayMessage, SyncMessage
-from shared.worker import SqsWorker
+from shared.runtime.worker import SqsWorker
+from shared.search_console.models import ScheduledSyncMessage, SyncDayMessage, SyncMessage
+from shared.search_console.sync import scheduled_sync, sync_day
 
 
 def process(message: SyncDayMessage | ScheduledSyncMessage, record: SQSRecord) -> None:

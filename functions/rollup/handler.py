@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.logic.gsc_rollups import rollup_property, sweep
-from shared.schemas.rollups import RollupMessage, RollupPropertyMessage, RollupSweepMessage
-from shared.worker import SqsWorker
+from shared.reports.models.rollup import RollupMessage, RollupPropertyMessage, RollupSweepMessage
+from shared.reports.rollup import rollup_property, sweep
+from shared.runtime.worker import SqsWorker
 
 
 def process(message: RollupPropertyMessage | RollupSweepMessage, record: SQSRecord) -> None:

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from kestrel_local.search_console import ROWS_PER_DAY_CAP, SearchConsoleServer, day_rows
-from shared.schemas.gsc import SEARCH_TYPES
+from shared.search_console.models import SEARCH_TYPES
 from tests.e2e.conftest import RunningStack
 from tests.e2e.test_local_stack import new_project, request, tenant_token, wait_for
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shared.http import Authorize
+from shared.runtime.http import Authorize
 from tests.packaging.sls import PackagedStage
 
 

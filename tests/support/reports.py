@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.auth import Principal
-from shared.dal import jobs
 from shared.db import tenant_transaction
-from shared.logic import gsc_chunks, projects
-from shared.logic.gsc_ingest import load_chunk
-from shared.schemas.gsc import GSC_EXPORT_JOB, LoadChunkMessage
-from shared.schemas.projects import ProjectIn, PropertyIn
+from shared.jobs.data import jobs
+from shared.projects import projects
+from shared.projects.models import ProjectIn, PropertyIn
+from shared.search_console import chunks as gsc_chunks
+from shared.search_console.ingest import load_chunk
+from shared.search_console.models import GSC_EXPORT_JOB, LoadChunkMessage
 from tests.support.http_events import ALL_PERMISSIONS
 from tests.support.tenants import new_tenant
 
@@ -92,7 +93,7 @@ def load_rows(site: ReportSite, rows: list[dict[str, Any]], *, rollup: bool = Tr
 
 
 def roll_up(site: ReportSite) -> None:
-    from shared.logic.gsc_rollups import rollup_property
+    from shared.reports.rollup import rollup_property
 
     rollup_property(site.tenant_id, site.property_id)
 

@@ -1,0 +1,71 @@
+"""Where customer uploads live in the uploads bucket, and what their keys say.
+
+``uploads/{tenant_id}/{kind}/{job_id}.csv``: the tenant prefix scopes every
+presigned URL to its tenant, and the worker reads tenant and job back from
+the key of the S3 event it receives.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from urllib.parse import unquote_plus
+
+from pydantic import BaseModel
+
+from shared import aws
+from shared.errors import PermanentError
+from shared.settings import get_settings
+
+UPLOAD_PREFIX = "uploads/"
+KEYWORD_IMPORT = "keyword-imports"
+GSC_EXPORT = "gsc-exports"
+_KEY = re.compile(
+    r"^uploads/(?P<tenant_id>[A-Za-z0-9_-]{1,64})/(?P<kind>[a-z][a-z-]*)/(?P<job_id>[0-9a-f-]{36})\.(?P<ext>[a-z.]+)$"
+)
+
+
+class UploadTarget(BaseModel):
+    """Where and how the browser PUTs a file: a presigned URL with the headers it was signed for."""
+
+    url: str
+    method: Literal["PUT"] = "PUT"
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class UploadKey:
+    tenant_id: str
+    kind: str
+    job_id: uuid.UUID
+    extension: str = "csv"
+
+    @property
+    def object_key(self) -> str:
+        return f"{UPLOAD_PREFIX}{self.tenant_id}/{self.kind}/{self.job_id}.{self.extension}"
+
+    @classmethod
+    def parse(cls, raw_key: str) -> "UploadKey":
+        """Parse a key as S3 event notifications carry it (URL-encoded)."""
+        key = unquote_plus(raw_key)
+        match = _KEY.match(key)
+        if match is None:
+            raise PermanentError(f"Object key {key!r} is not a Kestrel upload (uploads/<tenant>/<kind>/<job>.<ext>).")
+        try:
+            job_id = uuid.UUID(match["job_id"])
+        except ValueError as exc:
+            raise PermanentError(f"Object key {key!r} does not name a job id.") from exc
+        return cls(tenant_id=match["tenant_id"], kind=match["kind"], job_id=job_id, extension=match["ext"])
+
+
+def presigned_put(key: UploadKey, content_type: str) -> UploadTarget:
+    settings = get_settings()
+    url = aws.client("s3").generate_presigned_url(
+        "put_object",
+        Params={"Bucket": settings.uploads_bucket, "Key": key.object_key, "ContentType": content_type},
+        ExpiresIn=settings.upload_url_expiry_seconds,
+    )
+    expires_at = datetime.now(UTC) + timedelta(seconds=settings.upload_url_expiry_seconds)
+    return UploadTarget(url=url, headers={"Content-Type": content_type}, expires_at=expires_at)

@@ -1,1 +1,0 @@
-"""Domain logic: what Kestrel does, independent of Lambda, HTTP and SQS."""

@@ -1,0 +1,212 @@
+"""Keyword imports: a job, a presigned upload, and the worker that loads the file.
+
+The rows are written in batches inside one transaction that also finishes
+the job, so a file rejected half-way (or a crash) leaves nothing half-written;
+progress is reported from separate short transactions so users can watch it.
+"""
+
+import io
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from shared import aws
+from shared.auth import Principal
+from shared.db import TenantSession, tenant_transaction
+from shared.errors import NotFound, PermanentError
+from shared.imports.uploads import KEYWORD_IMPORT, UploadKey, presigned_put
+from shared.jobs.data import jobs
+from shared.jobs.models import FINISHED_STATUSES, JobOut
+from shared.models import Page
+from shared.observability import logger
+from shared.projects.data import projects
+from shared.projects.keyword_csv import ParsedLine, RejectedFile, parse_keyword_csv
+from shared.projects.keywords import add_distinct
+from shared.projects.models import KeywordImportIn, KeywordImportOut, KeywordIn
+from shared.settings import get_settings
+from shared.tenancy.data import tenants
+from shared.tenancy.scope import tenant_scope
+
+JOB_KIND = "keyword_import"
+MAX_FILE_BYTES = 100 * 1024 * 1024
+BATCH_SIZE = 1000
+PROGRESS_INTERVAL_SECONDS = 2.0
+MAX_LINE_ERRORS = 1000
+
+
+def start(principal: Principal, project_id: uuid.UUID, data: KeywordImportIn) -> KeywordImportOut:
+    with tenant_scope(principal) as session:
+        projects.get(session, project_id)
+        tenants.touch_user(session, principal.subject)
+        job = jobs.create(
+            session,
+            kind=JOB_KIND,
+            project_id=project_id,
+            input={"filename": data.filename},
+            created_by=principal.subject,
+        )
+        key = UploadKey(tenant_id=principal.tenant_id, kind=KEYWORD_IMPORT, job_id=job.id)
+        job.input = {"filename": data.filename, "bucket": get_settings().uploads_bucket, "key": key.object_key}
+        session.flush()
+        out = JobOut.model_validate(job)
+    return KeywordImportOut(job=out, upload=presigned_put(key, "text/csv"))
+
+
+def get(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
+    with tenant_scope(principal) as session:
+        job = jobs.get(session, job_id, kind=JOB_KIND)
+        if job.project_id != project_id:
+            raise NotFound(f"Job {job_id} does not exist in project {project_id}.")
+        return JobOut.model_validate(job)
+
+
+def list_(principal: Principal, project_id: uuid.UUID, *, limit: int, cursor: str | None) -> Page[JobOut]:
+    with tenant_scope(principal) as session:
+        projects.get(session, project_id)
+        rows, next_cursor = jobs.list_page(session, project_id=project_id, kind=JOB_KIND, limit=limit, cursor=cursor)
+        return Page[JobOut](items=[JobOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+class _CountingStream(io.RawIOBase):
+    """A readable view of an S3 body that counts the bytes read, for progress."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._body.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        self.bytes_read += len(chunk)
+        return len(chunk)
+
+
+class _Progress:
+    def __init__(self, tenant_id: str, job_id: uuid.UUID, total_bytes: int) -> None:
+        self.tenant_id, self.job_id, self.total_bytes = tenant_id, job_id, max(total_bytes, 1)
+        self._last = time.monotonic()
+
+    def maybe_report(self, bytes_read: int, counters: dict[str, int]) -> None:
+        now = time.monotonic()
+        if now - self._last < PROGRESS_INTERVAL_SECONDS:
+            return
+        self._last = now
+        percent = min(99, bytes_read * 100 // self.total_bytes)
+        with tenant_transaction(self.tenant_id) as session:
+            jobs.report_progress(session, self.job_id, percent=percent, counters=counters)
+
+
+def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: Callable[[TenantSession], None]) -> str:
+    """Load one uploaded keyword file into its job's project. Returns the job's final status."""
+    with tenant_transaction(key.tenant_id) as session:
+        try:
+            job = jobs.get(session, key.job_id, kind=JOB_KIND, for_update=True)
+        except NotFound as exc:
+            raise PermanentError(f"Upload {object_key} names job {key.job_id}, which does not exist.") from exc
+        if job.status in FINISHED_STATUSES:
+            mark_done(session)
+            return job.status
+        project_id = job.project_id
+        jobs.start(session, key.job_id)
+    if project_id is None:
+        raise PermanentError(f"Job {key.job_id} has no project.")
+
+    counters = {
+        "bytes_total": size,
+        "bytes_read": 0,
+        "lines": 0,
+        "keywords_created": 0,
+        "keywords_already_tracked": 0,
+        "lines_repeated": 0,
+        "lines_invalid": 0,
+    }
+    errors: list[dict[str, Any]] = []
+    try:
+        if size > MAX_FILE_BYTES:
+            raise RejectedFile(f"The file is {size / 1048576:.1f} MB; keyword imports take up to 100 MB.")
+        body = aws.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"]
+        stream = _CountingStream(body)
+        text = io.TextIOWrapper(io.BufferedReader(stream, 1 << 16), encoding="utf-8-sig", newline="")
+        progress = _Progress(key.tenant_id, key.job_id, size)
+        with tenant_transaction(key.tenant_id) as session:
+            seen: set[tuple[str, str, str, str]] = set()
+            batch: list[KeywordIn] = []
+
+            def flush() -> None:
+                created, already = add_distinct(session, project_id, batch)
+                counters["keywords_created"] += len(created)
+                counters["keywords_already_tracked"] += len(already)
+                batch.clear()
+                counters["bytes_read"] = stream.bytes_read
+                progress.maybe_report(stream.bytes_read, counters)
+
+            for parsed in parse_keyword_csv(text):
+                counters["lines"] += 1
+                _count(parsed, counters, errors, seen, batch)
+                if len(batch) >= BATCH_SIZE:
+                    flush()
+            flush()
+            status, reason = _outcome(counters)
+            if status == "failed":
+                raise RejectedFile(reason or "Nothing to import.")
+            jobs.finish(
+                session,
+                key.job_id,
+                status=status,
+                counters=counters,
+                errors=errors,
+                error_count=counters["lines_invalid"],
+            )
+            mark_done(session)
+    except RejectedFile as rejected:
+        # The data transaction rolled back: record why, and consider the upload handled.
+        with tenant_transaction(key.tenant_id) as session:
+            jobs.finish(
+                session,
+                key.job_id,
+                status="failed",
+                counters=counters,
+                errors=errors,
+                error_count=counters["lines_invalid"],
+                failure_reason=rejected.reason,
+            )
+            mark_done(session)
+        logger.info("Keyword import rejected", extra={"job_id": str(key.job_id), "reason": rejected.reason})
+        return "failed"
+    logger.info("Keyword import finished", extra={"job_id": str(key.job_id), "status": status, **counters})
+    return status
+
+
+def _count(
+    parsed: ParsedLine,
+    counters: dict[str, int],
+    errors: list[dict[str, Any]],
+    seen: set[tuple[str, str, str, str]],
+    batch: list[KeywordIn],
+) -> None:
+    if parsed.keyword is None:
+        counters["lines_invalid"] += 1
+        if len(errors) < MAX_LINE_ERRORS:
+            errors.append({"line": parsed.line, "reason": parsed.error})
+        return
+    identity = parsed.keyword.identity()
+    if identity in seen:
+        counters["lines_repeated"] += 1
+        return
+    seen.add(identity)
+    batch.append(parsed.keyword)
+
+
+def _outcome(counters: dict[str, int]) -> tuple[str, str | None]:
+    valid = counters["keywords_created"] + counters["keywords_already_tracked"] + counters["lines_repeated"]
+    if counters["lines"] == 0:
+        return "failed", "The file has a header but no keyword lines."
+    if valid == 0:
+        return "failed", f"No valid keyword lines: all {counters['lines_invalid']} lines have errors (see errors)."
+    if counters["lines_invalid"]:
+        return "succeeded_with_errors", None
+    return "succeeded", None

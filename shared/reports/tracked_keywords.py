@@ -1,0 +1,123 @@
+"""Tracked keywords: each of the project's keywords with the Search Console numbers of the same query over time.
+
+Search Console queries are lowercase, as are tracked keywords' texts: a keyword's numbers are those of the
+query equal to its text, over every page, country and device of the property.
+"""
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from shared.auth import Principal
+from shared.reports.common import Window, coverage, ratio, report_scope, resolve_range
+from shared.reports.data import trends
+from shared.reports.models.base import Source
+from shared.reports.models.trends import (
+    TrackedKeywordItem,
+    TrackedKeywordPoint,
+    TrackedKeywordsParams,
+    TrackedKeywordsReport,
+)
+from shared.reports.performance import buckets
+
+NAME = "tracked-keywords"
+
+
+@dataclass
+class _Sums:
+    clicks: int = 0
+    impressions: int = 0
+    position_weighted: float = 0.0
+
+
+def _normal_tag(tag: str | None) -> str | None:
+    """As keywords store their tags: lowercase, single-spaced."""
+    return " ".join(tag.lower().split()) if tag is not None else None
+
+
+def _point(period: tuple[dt.date, dt.date], sums: _Sums) -> TrackedKeywordPoint:
+    # Trusted values (sums of database integers and floats): skip validation, a long series has thousands.
+    return TrackedKeywordPoint.model_construct(
+        period_start=period[0],
+        period_end=period[1],
+        clicks=sums.clicks,
+        impressions=sums.impressions,
+        ctr=ratio(sums.clicks, sums.impressions),
+        position=ratio(sums.position_weighted, sums.impressions),
+    )
+
+
+def _series(
+    days: list[trends.QueryDay], periods: list[tuple[dt.date, dt.date]]
+) -> tuple[_Sums, list[TrackedKeywordPoint]]:
+    """A query's days (in date order) summed in total and per period, keeping the periods with data."""
+    total = _Sums()
+    points: list[TrackedKeywordPoint] = []
+    current: _Sums | None
+    index, current = 0, None  # the period being summed, and its sums
+    for _, day, clicks, impressions, weighted in days:
+        total.clicks += clicks
+        total.impressions += impressions
+        total.position_weighted += weighted
+        if current is None or periods[index][1] < day:
+            if current is not None:
+                points.append(_point(periods[index], current))
+            while periods[index][1] < day:
+                index += 1
+            current = _Sums()
+        current.clicks += clicks
+        current.impressions += impressions
+        current.position_weighted += weighted
+    if current is not None:
+        points.append(_point(periods[index], current))
+    return total, points
+
+
+def run(
+    principal: Principal,
+    project_id: uuid.UUID,
+    property_id: uuid.UUID,
+    params: TrackedKeywordsParams,
+    *,
+    source: Source = "rollup",
+) -> TrackedKeywordsReport:
+    with report_scope(principal, project_id, property_id, source) as scope:
+        start, end = resolve_range(scope, params)
+        window = Window.of(params)
+        keywords = trends.tracked_keywords(
+            scope.session, project_id, tag=_normal_tag(params.tag), offset=window.offset, limit=window.limit
+        )
+        queries = sorted({keyword.text.lower() for keyword in keywords.rows})
+        days_of: dict[str, list[trends.QueryDay]] = defaultdict(list)
+        if queries:
+            for day in trends.query_days(
+                scope.session, scope.property_id, params.search_type, queries, start, end, raw=scope.raw
+            ):
+                days_of[day[0]].append(day)
+        periods = [(bucket.start, bucket.end) for bucket in buckets(start, end, params.granularity)]
+        items = []
+        for keyword in keywords.rows:
+            total, points = _series(days_of.get(keyword.text.lower(), []), periods)
+            items.append(
+                TrackedKeywordItem(
+                    keyword_id=keyword.id,
+                    keyword=keyword.text,
+                    country=keyword.country,
+                    device=keyword.device,
+                    tags=list(keyword.tags),
+                    clicks=total.clicks,
+                    impressions=total.impressions,
+                    ctr=ratio(total.clicks, total.impressions),
+                    position=ratio(total.position_weighted, total.impressions),
+                    series=points,
+                )
+            )
+        return TrackedKeywordsReport(
+            report=NAME,
+            property_id=property_id,
+            coverage=coverage(scope, params.search_type, start, end),
+            items=items,
+            total_items=keywords.total,
+            next_cursor=window.next_cursor(keywords.total),
+        )

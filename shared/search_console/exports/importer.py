@@ -1,0 +1,357 @@
+"""Search Console export imports: a job and a presigned upload, then the file_import worker's importer.
+
+UI exports (the zip, or one of its CSVs) become dated snapshots in
+gsc_export_snapshots, written with the job's finish in one transaction:
+a file rejected half-way leaves nothing behind, and re-importing an export
+rewrites nothing (a corrected export updates the values it changes).
+
+Bulk exports (``searchdata_url_impression`` rows) are read in two passes: the
+first validates every line and spills valid rows to local disk, the second sums
+rows sharing a gsc_rows key and cuts them into chunks for gsc_ingest, as a
+sync's pages are. So a wholly unusable file writes no chunk, and a re-run of the
+same upload writes the same chunks under the same keys. The job finishes once
+gsc_ingest has loaded every chunk (``progress.refresh_job``).
+"""
+
+import datetime as dt
+import math
+import tempfile
+import uuid
+from collections.abc import Callable
+from itertools import batched
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from shared import aws
+from shared.auth import Principal
+from shared.db import TenantSession, tenant_transaction
+from shared.errors import InvalidRequest, NotFound, PermanentError
+from shared.imports.uploads import GSC_EXPORT, UploadKey, presigned_put
+from shared.jobs.data import jobs
+from shared.jobs.models import FINISHED_STATUSES, JobOut
+from shared.observability import logger
+from shared.projects.data import projects
+from shared.search_console import chunks as gsc_chunks
+from shared.search_console.data import progress
+from shared.search_console.data import snapshots as gsc_snapshots
+from shared.search_console.exports import files as gsc_export_files
+from shared.search_console.exports.files import LineErrors, RejectedFile
+from shared.search_console.models import (
+    CHUNK_ROWS,
+    GSC_EXPORT_JOB,
+    ExportFormat,
+    GscExportImportIn,
+    GscExportImportOut,
+    SearchType,
+)
+from shared.settings import get_settings
+from shared.tenancy.data import tenants
+from shared.tenancy.scope import tenant_scope
+
+JOB_KIND = GSC_EXPORT_JOB
+MAX_UI_BYTES = 50 * 1024 * 1024  # a real UI export is well under 1 MB (1,000 rows per report)
+MAX_BULK_BYTES = 1024 * 1024 * 1024
+# Bulk rows are summed one hash partition at a time: about this much CSV text per partition.
+PARTITION_BYTES = 32 * 1024 * 1024
+GZIP_RATIO = 8  # how much CSV text a gzip byte holds, roughly, to size partitions
+# (suffix, key extension, content type, formats): the upload's content type follows its name.
+UPLOAD_TYPES: tuple[tuple[str, str, str, tuple[ExportFormat, ...]], ...] = (
+    (".zip", "zip", "application/zip", ("ui_export",)),
+    (".csv.gz", "csv.gz", "application/gzip", ("ui_export", "bulk_export")),
+    (".gz", "csv.gz", "application/gzip", ("ui_export", "bulk_export")),
+    (".csv", "csv", "text/csv", ("ui_export", "bulk_export")),
+    (".tsv", "csv", "text/csv", ("ui_export", "bulk_export")),
+    (".txt", "csv", "text/csv", ("ui_export", "bulk_export")),  # Excel's "Unicode text"
+)
+
+
+class _ImportInput(BaseModel):
+    """What ``start`` stored in the job's input."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format: ExportFormat
+    filename: str
+    property_id: uuid.UUID
+    site_url: str
+    range_start: dt.date | None = None
+    range_end: dt.date | None = None
+    search_type: SearchType | None = None
+
+
+def upload_type(data: GscExportImportIn) -> tuple[str, str]:
+    """The upload key's extension and the content type to PUT the file with, from its name."""
+    name = data.filename.strip().lower()
+    for suffix, extension, content_type, formats in UPLOAD_TYPES:
+        if name.endswith(suffix):
+            if data.format not in formats:
+                raise InvalidRequest(
+                    f"A {suffix} file is a Search Console UI export: create the import with format ui_export."
+                )
+            return extension, content_type
+    raise InvalidRequest("filename must end in .zip, .csv or .csv.gz (or .gz, .tsv, .txt).")
+
+
+def start(
+    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, data: GscExportImportIn
+) -> GscExportImportOut:
+    extension, content_type = upload_type(data)
+    with tenant_scope(principal) as session:
+        prop = projects.get_property(session, project_id, property_id)
+        tenants.touch_user(session, principal.subject)
+        job = jobs.create(session, kind=JOB_KIND, project_id=project_id, input={}, created_by=principal.subject)
+        key = UploadKey(tenant_id=principal.tenant_id, kind=GSC_EXPORT, job_id=job.id, extension=extension)
+        job.input = {
+            "format": data.format,
+            "filename": data.filename,
+            "property_id": str(prop.id),
+            "site_url": prop.site_url,
+            "range_start": data.range_start.isoformat() if data.range_start else None,
+            "range_end": data.range_end.isoformat() if data.range_end else None,
+            "search_type": data.search_type,
+            "bucket": get_settings().uploads_bucket,
+            "key": key.object_key,
+        }
+        session.flush()
+        out = JobOut.model_validate(job)
+    return GscExportImportOut(job=out, upload=presigned_put(key, content_type))
+
+
+def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: Callable[[TenantSession], None]) -> str:
+    """Import one uploaded Search Console export. Returns the job's status (bulk jobs: usually still running)."""
+    with tenant_transaction(key.tenant_id) as session:
+        try:
+            job = jobs.get(session, key.job_id, kind=JOB_KIND, for_update=True)
+        except NotFound as exc:
+            raise PermanentError(f"Upload {object_key} names job {key.job_id}, which does not exist.") from exc
+        if job.status in FINISHED_STATUSES or job.counters.get("split_complete"):
+            # Imported already (a bulk job's chunks may still be loading): another upload to the same URL is ignored.
+            mark_done(session)
+            return job.status
+        request = _ImportInput.model_validate(job.input)
+        if job.project_id is None:
+            raise PermanentError(f"Job {key.job_id} has no project.")
+        try:
+            projects.get_property(session, job.project_id, request.property_id)
+        except NotFound:
+            jobs.finish(
+                session,
+                key.job_id,
+                status="failed",
+                counters={},
+                errors=[],
+                error_count=0,
+                failure_reason="The property was deleted before its export was imported.",
+            )
+            mark_done(session)
+            return "failed"
+        jobs.start(session, key.job_id)
+    if request.format == "ui_export":
+        return _run_ui_export(key, request, bucket=bucket, object_key=object_key, size=size, mark_done=mark_done)
+    return _run_bulk_export(key, request, bucket=bucket, object_key=object_key, size=size, mark_done=mark_done)
+
+
+def _fail(
+    key: UploadKey,
+    reason: str,
+    *,
+    counters: dict[str, Any],
+    errors: LineErrors,
+    mark_done: Callable[[TenantSession], None],
+) -> str:
+    with tenant_transaction(key.tenant_id) as session:
+        jobs.finish(
+            session,
+            key.job_id,
+            status="failed",
+            counters=counters,
+            errors=errors.items,
+            error_count=errors.count,
+            failure_reason=reason,
+        )
+        mark_done(session)
+    logger.info("Search Console export rejected", extra={"job_id": str(key.job_id), "reason": reason})
+    return "failed"
+
+
+# ---------------------------------------------------------------- UI exports
+def _run_ui_export(
+    key: UploadKey,
+    request: _ImportInput,
+    *,
+    bucket: str,
+    object_key: str,
+    size: int,
+    mark_done: Callable[[TenantSession], None],
+) -> str:
+    counters: dict[str, Any] = {
+        "bytes_total": size,
+        "files": 0,
+        "lines": 0,
+        "snapshots": 0,
+        "snapshots_created": 0,
+        "snapshots_updated": 0,
+        "snapshots_unchanged": 0,
+        "rows_rejected": 0,
+    }
+    errors = LineErrors()
+    try:
+        if size > MAX_UI_BYTES:
+            raise RejectedFile(f"The file is {size / 1048576:.1f} MB; Search Console UI exports are far smaller.")
+        body = aws.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"]
+        try:
+            data = body.read()
+        finally:
+            body.close()
+        export = gsc_export_files.read_ui_export(data)
+        errors = export.errors
+        counters.update(files=export.files, lines=export.lines, rows_rejected=errors.count)
+        if not export.reports:
+            raise RejectedFile("The file holds no performance report (Queries, Pages, Dates, ...), only Filters.csv.")
+        if export.lines == 0:
+            raise RejectedFile("The export's reports have a header but no data lines.")
+        if not export.rows:
+            raise RejectedFile(f"No valid lines: all {errors.count} lines have errors (see errors).")
+        snapshots = gsc_export_files.ui_snapshots(
+            export, range_start=request.range_start, range_end=request.range_end, search_type=request.search_type
+        )
+        with tenant_transaction(key.tenant_id) as session:
+            created, updated = gsc_snapshots.upsert(
+                session,
+                property_id=request.property_id,
+                job_id=key.job_id,
+                snapshots=gsc_export_files.snapshot_values(snapshots),
+            )
+            counters.update(
+                snapshots=len(snapshots),
+                snapshots_created=created,
+                snapshots_updated=updated,
+                snapshots_unchanged=len(snapshots) - created - updated,
+            )
+            status = "succeeded_with_errors" if errors.count else "succeeded"
+            jobs.finish(
+                session, key.job_id, status=status, counters=counters, errors=errors.items, error_count=errors.count
+            )
+            mark_done(session)
+    except RejectedFile as rejected:
+        return _fail(key, rejected.reason, counters=counters, errors=errors, mark_done=mark_done)
+    logger.info("Search Console UI export imported", extra={"job_id": str(key.job_id), **counters})
+    return status
+
+
+# ---------------------------------------------------------------- bulk exports
+def _partitions(size: int, compressed: bool) -> int:
+    text_bytes = size * (GZIP_RATIO if compressed else 1)
+    return max(1, math.ceil(text_bytes / PARTITION_BYTES))
+
+
+def _run_bulk_export(
+    key: UploadKey,
+    request: _ImportInput,
+    *,
+    bucket: str,
+    object_key: str,
+    size: int,
+    mark_done: Callable[[TenantSession], None],
+) -> str:
+    counters: dict[str, Any] = {
+        "bytes_total": size,
+        "files": 1,
+        "lines": 0,
+        "rows": 0,
+        "rows_merged": 0,
+        "rows_rejected": 0,
+    }
+    errors = LineErrors()
+    with tempfile.TemporaryDirectory(prefix="gsc-export-") as spill_dir:
+        try:
+            if size > MAX_BULK_BYTES:
+                raise RejectedFile(f"The file is {size / 1048576:.0f} MB; bulk export imports take up to 1 GB.")
+            aggregator = _split_lines(request, bucket, object_key, size, Path(spill_dir), counters, errors)
+        except RejectedFile as rejected:
+            return _fail(key, rejected.reason, counters=counters, errors=errors, mark_done=mark_done)
+        status = _write_chunks(key, request, aggregator)
+    if status is not None:  # cancelled while splitting: what was registered is skipped by the loaders
+        with tenant_transaction(key.tenant_id) as session:
+            mark_done(session)
+        return status
+    counters.update(rows=aggregator.distinct, rows_merged=aggregator.added - aggregator.distinct)
+    with tenant_transaction(key.tenant_id) as session:
+        jobs.record_errors(session, key.job_id, errors=errors.items, error_count=errors.count)
+        progress.finish_split(session, key.job_id, counters)
+        mark_done(session)
+        final = progress.job_status(session, key.job_id) or "running"
+    logger.info("Search Console bulk export split", extra={"job_id": str(key.job_id), **counters})
+    return final
+
+
+def _split_lines(
+    request: _ImportInput,
+    bucket: str,
+    object_key: str,
+    size: int,
+    spill_dir: Path,
+    counters: dict[str, Any],
+    errors: LineErrors,
+) -> gsc_export_files.RowAggregator:
+    """First pass: validate every line, spilling valid rows; ``RejectedFile`` if no line is usable."""
+    body = aws.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"]
+    try:
+        stream = gsc_export_files.buffered(body)
+        aggregator = gsc_export_files.RowAggregator(spill_dir, _partitions(size, gsc_export_files.is_gzip(stream)))
+        other_sites: set[str] = set()
+        other_site_lines = 0
+        today = dt.datetime.now(dt.UTC).date()
+        for parsed in gsc_export_files.read_bulk_export(stream, site_url=request.site_url, today=today):
+            if parsed.last:
+                errors.add(parsed.line, parsed.error or "unreadable")
+                break
+            counters["lines"] += 1
+            if parsed.row is None:
+                errors.add(parsed.line, parsed.error or "invalid")
+                if parsed.other_site is not None:
+                    other_sites.add(parsed.other_site)
+                    other_site_lines += 1
+            else:
+                aggregator.add(parsed.row)
+        aggregator.close()
+    finally:
+        body.close()
+    counters["rows_rejected"] = errors.count
+    if counters["lines"] == 0:
+        raise RejectedFile("The file has a header but no data lines.")
+    if aggregator.added == 0:
+        reason = f"No valid lines: all {errors.count} lines have errors (see errors)"
+        if other_site_lines:
+            reason += (
+                f"; {other_site_lines} are rows of {', '.join(sorted(other_sites))},"
+                f" not of this property ({request.site_url})"
+            )
+        raise RejectedFile(reason + ".")
+    return aggregator
+
+
+def _write_chunks(key: UploadKey, request: _ImportInput, aggregator: gsc_export_files.RowAggregator) -> str | None:
+    """Second pass: summed rows as chunks, each registered then enqueued. The job's status if it stopped being live."""
+    stopped: str | None = None
+
+    def job_live(session: TenantSession) -> bool:
+        nonlocal stopped
+        status = progress.job_status(session, key.job_id)
+        if status in progress.LIVE_STATUSES:
+            return True
+        stopped = status or "cancelled"
+        return False
+
+    for number, rows in enumerate(batched(aggregator.rows(), CHUNK_ROWS)):
+        part = f"export/{number:05d}"
+        if (
+            gsc_chunks.publish_chunk(
+                key.tenant_id, key.job_id, request.property_id, part, rows, day=None, still_wanted=job_live
+            )
+            is None
+        ):
+            return stopped
+    return None
