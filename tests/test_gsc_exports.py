@@ -44,7 +44,7 @@ from shared.search_console.exports.files import (
 )
 from shared.search_console.models import GscExportImportIn, LoadChunkMessage
 from shared.search_console.tables import GscExportSnapshot, GscRow
-from shared.settings import get_settings
+from shared.settings import IngestQueue, forget_settings, settings_of
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, notify_on_uploads, put_presigned, receive, s3, sqs
 from tests.support.tenants import new_tenant
@@ -541,11 +541,11 @@ def worker(queues):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
         patch.setenv("KESTREL_UPLOADS_BUCKET", UPLOADS_BUCKET)
-        get_settings.cache_clear()
+        forget_settings()
         from functions.file_import.handler import handler
 
         yield handler
-    get_settings.cache_clear()
+    forget_settings()
 
 
 @dataclass(frozen=True)
@@ -615,7 +615,7 @@ def chunk_keys(site: Site, job_id: uuid.UUID) -> list[str]:
 
 def load_messages(job_id: uuid.UUID, expected: int, *, timeout: float = 10.0) -> list[LoadChunkMessage]:
     """Take this job's load messages off the shared ingest queue; others' go back at once."""
-    queue_url = get_settings().gsc_ingest_queue_url
+    queue_url = settings_of(IngestQueue).gsc_ingest_queue_url
     found: list[LoadChunkMessage] = []
     deadline = time.monotonic() + timeout
     while len(found) < expected or (expected == 0 and time.monotonic() < deadline):

@@ -43,13 +43,13 @@ def queues(platform):
 def worker(queues):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
-        from shared.settings import get_settings
+        from shared.settings import forget_settings
 
-        get_settings.cache_clear()
+        forget_settings()
         from functions.gsc_ingest.handler import handler
 
         yield handler
-        get_settings.cache_clear()
+        forget_settings()
 
 
 @dataclass

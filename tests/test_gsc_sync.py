@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kestrel_local.search_console import SearchConsoleServer, SyntheticConfig, parse_request, run_query
 from shared.dates import utc_today
-from shared.db import tenant_transaction
+from shared.db import system_transaction, tenant_transaction
 from shared.errors import InvalidRequest, TransientError
 from shared.jobs.data import jobs
 from shared.jobs.tables import Job
@@ -38,7 +38,7 @@ from shared.search_console.models import (
     SyncDayMessage,
 )
 from shared.search_console.tables import GscChunk, GscJobDay
-from shared.settings import get_settings
+from shared.settings import IngestQueue, settings_of
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import WorkerQueues, create_worker_queues, deliver, queue_depth, receive, sqs
 from tests.support.tenants import new_tenant
@@ -174,7 +174,7 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
 
 def take_loads(job_id: uuid.UUID) -> list[LoadChunkMessage]:
     """This job's load messages on the (shared) ingest queue, deleted; other tests' messages are left visible."""
-    queue_url = get_settings().gsc_ingest_queue_url
+    queue_url = settings_of(IngestQueue).gsc_ingest_queue_url
     assert queue_url
     mine: list[LoadChunkMessage] = []
     others: list[str] = []
@@ -474,7 +474,10 @@ def test_a_refused_credential_fails_the_job_and_the_connection(
     assert (row.connection_status, row.connection_error) == ("failed", job.failure_reason)
     assert row.connection_checked_at is not None
     assert chunk_rows(prop, job_id) == []
-    assert (prop.tenant_id, prop.id) not in {(p.tenant_id, p.property_id) for p in gsc_schedule.syncable_properties()}
+    with system_transaction() as session:
+        assert (prop.tenant_id, prop.id) not in {
+            (p.tenant_id, p.property_id) for p in gsc_schedule.syncable_properties(session)
+        }
 
 
 def test_a_property_without_a_credential_fails_the_job(env: Env) -> None:
@@ -636,7 +639,8 @@ def test_a_schedule_that_could_not_enqueue_reuses_its_job_on_retry(env: Env, mon
 
 
 def test_the_schedule_reads_identifiers_across_tenants_and_nothing_else(env: Env, world: World) -> None:
-    syncable = {(p.tenant_id, p.property_id) for p in gsc_schedule.syncable_properties()}
+    with system_transaction() as session:
+        syncable = {(p.tenant_id, p.property_id) for p in gsc_schedule.syncable_properties(session)}
     assert (world.active.tenant_id, world.active.id) in syncable
     assert (world.other_tenant.tenant_id, world.other_tenant.id) in syncable
     for prop in (world.paused, world.unconnected, world.failed):

@@ -28,6 +28,7 @@ from shared.search_console.models import (
     GscExportImportOut,
     SyncIn,
 )
+from shared.settings import SearchConsoleApi, SearchConsoleCredentials, SyncQueue, Uploads
 
 TITLE = "Kestrel imports API"
 READ = "read:projects"
@@ -173,4 +174,4 @@ def cancel_job(project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
     return gsc_jobs.cancel(current_principal(app), project_id, job_id)
 
 
-handler = lambda_handler(app)
+handler = lambda_handler(app, settings=(Uploads, SyncQueue, SearchConsoleCredentials, SearchConsoleApi))

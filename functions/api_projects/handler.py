@@ -31,7 +31,7 @@ from shared.projects.models import (
     PropertyPatch,
 )
 from shared.runtime.http import create_app, current_principal, lambda_handler, openapi_document, requires
-from shared.settings import get_settings
+from shared.settings import Api, Uploads, settings_of
 
 READ = "read:projects"
 WRITE = "write:projects"
@@ -54,7 +54,7 @@ def get_health() -> Response[health.Health]:
 
 @app.get("/v1/openapi.json", tags=["ops"], include_in_schema=False)
 def get_openapi() -> Response[str]:
-    document = openapi_document(app, title="Kestrel projects API", issuer=get_settings().auth_issuer)
+    document = openapi_document(app, title="Kestrel projects API", issuer=settings_of(Api).auth_issuer)
     return Response(status_code=200, content_type="application/json", body=document)
 
 
@@ -180,4 +180,4 @@ def get_keyword_import(project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
     return keyword_imports.get(current_principal(app), project_id, job_id)
 
 
-handler = lambda_handler(app)
+handler = lambda_handler(app, settings=(Uploads,))

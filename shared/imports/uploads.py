@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from shared import aws
 from shared.errors import PermanentError
-from shared.settings import get_settings
+from shared.settings import Uploads, settings_of
 
 UPLOAD_PREFIX = "uploads/"
 KEYWORD_IMPORT = "keyword-imports"
@@ -61,7 +61,7 @@ class UploadKey:
 
 
 def presigned_put(key: UploadKey, content_type: str) -> UploadTarget:
-    settings = get_settings()
+    settings = settings_of(Uploads)
     url = aws.client("s3").generate_presigned_url(
         "put_object",
         Params={"Bucket": settings.uploads_bucket, "Key": key.object_key, "ContentType": content_type},

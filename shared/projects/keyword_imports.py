@@ -8,23 +8,23 @@ progress is reported from separate short transactions so users can watch it.
 import io
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from shared import aws
 from shared.auth import Principal
-from shared.db import TenantSession, tenant_transaction
-from shared.errors import NotFound, PermanentError
+from shared.db import tenant_transaction
+from shared.errors import NotFound, PermanentError, RejectedFile
 from shared.imports.uploads import KEYWORD_IMPORT, UploadKey, presigned_put
 from shared.jobs.data import jobs
 from shared.jobs.models import FINISHED_STATUSES, JobOut
 from shared.models import Page
 from shared.observability import logger
 from shared.projects.data import projects
-from shared.projects.keyword_csv import ParsedLine, RejectedFile, parse_keyword_csv
+from shared.projects.keyword_csv import ParsedLine, parse_keyword_csv
 from shared.projects.keywords import add_distinct
 from shared.projects.models import KeywordImportIn, KeywordImportOut, KeywordIn
-from shared.settings import get_settings
+from shared.runtime.work import Work
+from shared.settings import Uploads, settings_of
 from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
 
@@ -47,7 +47,7 @@ def start(principal: Principal, project_id: uuid.UUID, data: KeywordImportIn) ->
             created_by=principal.subject,
         )
         key = UploadKey(tenant_id=principal.tenant_id, kind=KEYWORD_IMPORT, job_id=job.id)
-        job.input = {"filename": data.filename, "bucket": get_settings().uploads_bucket, "key": key.object_key}
+        job.input = {"filename": data.filename, "bucket": settings_of(Uploads).uploads_bucket, "key": key.object_key}
         session.flush()
         out = JobOut.model_validate(job)
     return KeywordImportOut(job=out, upload=presigned_put(key, "text/csv"))
@@ -100,7 +100,7 @@ class _Progress:
             jobs.report_progress(session, self.job_id, percent=percent, counters=counters)
 
 
-def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: Callable[[TenantSession], None]) -> str:
+def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) -> str:
     """Load one uploaded keyword file into its job's project. Returns the job's final status."""
     with tenant_transaction(key.tenant_id) as session:
         try:
@@ -108,7 +108,6 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
         except NotFound as exc:
             raise PermanentError(f"Upload {object_key} names job {key.job_id}, which does not exist.") from exc
         if job.status in FINISHED_STATUSES:
-            mark_done(session)
             return job.status
         project_id = job.project_id
         jobs.start(session, key.job_id)
@@ -132,7 +131,7 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
         stream = _CountingStream(body)
         text = io.TextIOWrapper(io.BufferedReader(stream, 1 << 16), encoding="utf-8-sig", newline="")
         progress = _Progress(key.tenant_id, key.job_id, size)
-        with tenant_transaction(key.tenant_id) as session:
+        with work.finish() as session:  # the keywords and the job's end commit together, or neither
             seen: set[tuple[str, str, str, str]] = set()
             batch: list[KeywordIn] = []
 
@@ -161,10 +160,9 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
                 errors=errors,
                 error_count=counters["lines_invalid"],
             )
-            mark_done(session)
     except RejectedFile as rejected:
         # The data transaction rolled back: record why, and consider the upload handled.
-        with tenant_transaction(key.tenant_id) as session:
+        with work.finish() as session:
             jobs.finish(
                 session,
                 key.job_id,
@@ -174,7 +172,6 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
                 error_count=counters["lines_invalid"],
                 failure_reason=rejected.reason,
             )
-            mark_done(session)
         logger.info("Keyword import rejected", extra={"job_id": str(key.job_id), "reason": rejected.reason})
         return "failed"
     logger.info("Keyword import finished", extra={"job_id": str(key.job_id), "status": status, **counters})

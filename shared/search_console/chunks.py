@@ -18,10 +18,9 @@ import orjson
 
 from shared import aws
 from shared.db import TenantSession, tenant_transaction
-from shared.errors import TransientError
 from shared.search_console.data import progress
 from shared.search_console.models import LoadChunkMessage
-from shared.settings import get_settings
+from shared.settings import Chunks, IngestQueue, settings_of
 
 CHUNK_PREFIX = "gsc-chunks/"
 ROW_FIELDS = (
@@ -78,9 +77,7 @@ def read_chunk(bucket: str, key: str) -> Iterator[dict[str, Any]]:
 
 def enqueue_loads(messages: Sequence[LoadChunkMessage]) -> None:
     """Send load messages to gsc_ingest's queue, ten per request; a partial failure raises (and is retried)."""
-    queue_url = get_settings().gsc_ingest_queue_url
-    if not queue_url:
-        raise TransientError("No gsc_ingest queue configured (KESTREL_GSC_INGEST_QUEUE_URL).")
+    queue_url = settings_of(IngestQueue).gsc_ingest_queue_url
     aws.send_message_batches(queue_url, [message.model_dump_json() for message in messages])
 
 
@@ -99,7 +96,7 @@ def publish_chunk(
     cancelled or the day taken over) nothing is registered or queued, the object is left to expire, and
     None is returned. Otherwise the chunk's row count.
     """
-    bucket = get_settings().chunks_bucket
+    bucket = settings_of(Chunks).chunks_bucket
     key = chunk_key(tenant_id, property_id, job_id, part)
     count = write_chunk(bucket, key, rows)
     with tenant_transaction(tenant_id) as session:

@@ -11,7 +11,7 @@ import uuid
 from shared.auth import Principal
 from shared.dates import date_range
 from shared.db import TenantSession, tenant_transaction
-from shared.errors import Conflict, InvalidRequest, KestrelError, NotFound
+from shared.errors import Conflict, InvalidFields, InvalidRequest, NotFound
 from shared.jobs.data import jobs
 from shared.jobs.models import JobDayOut, JobOut
 from shared.jobs.tables import Job
@@ -27,13 +27,6 @@ from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
 
 SYNCABLE_CONNECTIONS = ("connected", "verified")
-
-
-class InvalidRange(KestrelError):
-    """A date range Search Console cannot serve, reported like a field validation error."""
-
-    status = 422
-    title = "Validation failed"
 
 
 def start_sync(
@@ -71,7 +64,7 @@ def _check_range(data: SyncIn) -> None:
         gsc_sync.validate_range(data.start_date, data.end_date, today=dt.datetime.now(dt.UTC).date())
     except InvalidRequest as exc:
         field = exc.extra.get("field", "body")
-        raise InvalidRange(
+        raise InvalidFields(
             "The date range is outside what Search Console keeps; see errors.",
             errors=[{"field": field, "message": exc.detail, "type": "value_error"}],
         ) from exc

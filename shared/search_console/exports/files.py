@@ -65,7 +65,7 @@ from typing import Any, NamedTuple
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from shared.projects.keyword_csv import RejectedFile
+from shared.errors import RejectedFile
 from shared.projects.models import SiteUrl
 from shared.search_console.models import SearchType
 

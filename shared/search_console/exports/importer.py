@@ -17,7 +17,6 @@ import datetime as dt
 import math
 import tempfile
 import uuid
-from collections.abc import Callable
 from itertools import batched
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from shared.jobs.data import jobs
 from shared.jobs.models import FINISHED_STATUSES, JobOut
 from shared.observability import logger
 from shared.projects.data import projects
+from shared.runtime.work import Work
 from shared.search_console import chunks as gsc_chunks
 from shared.search_console.data import progress
 from shared.search_console.data import snapshots as gsc_snapshots
@@ -46,7 +46,7 @@ from shared.search_console.models import (
     GscExportImportOut,
     SearchType,
 )
-from shared.settings import get_settings
+from shared.settings import Uploads, settings_of
 from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
 
@@ -111,7 +111,7 @@ def start(
             "range_start": data.range_start.isoformat() if data.range_start else None,
             "range_end": data.range_end.isoformat() if data.range_end else None,
             "search_type": data.search_type,
-            "bucket": get_settings().uploads_bucket,
+            "bucket": settings_of(Uploads).uploads_bucket,
             "key": key.object_key,
         }
         session.flush()
@@ -119,7 +119,7 @@ def start(
     return GscExportImportOut(job=out, upload=presigned_put(key, content_type))
 
 
-def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: Callable[[TenantSession], None]) -> str:
+def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) -> str:
     """Import one uploaded Search Console export. Returns the job's status (bulk jobs: usually still running)."""
     with tenant_transaction(key.tenant_id) as session:
         try:
@@ -128,7 +128,6 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
             raise PermanentError(f"Upload {object_key} names job {key.job_id}, which does not exist.") from exc
         if job.status in FINISHED_STATUSES or job.counters.get("split_complete"):
             # Imported already (a bulk job's chunks may still be loading): another upload to the same URL is ignored.
-            mark_done(session)
             return job.status
         request = _ImportInput.model_validate(job.input)
         if job.project_id is None:
@@ -145,12 +144,11 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
                 error_count=0,
                 failure_reason="The property was deleted before its export was imported.",
             )
-            mark_done(session)
             return "failed"
         jobs.start(session, key.job_id)
     if request.format == "ui_export":
-        return _run_ui_export(key, request, bucket=bucket, object_key=object_key, size=size, mark_done=mark_done)
-    return _run_bulk_export(key, request, bucket=bucket, object_key=object_key, size=size, mark_done=mark_done)
+        return _run_ui_export(key, request, bucket=bucket, object_key=object_key, size=size, work=work)
+    return _run_bulk_export(key, request, bucket=bucket, object_key=object_key, size=size, work=work)
 
 
 def _fail(
@@ -159,9 +157,9 @@ def _fail(
     *,
     counters: dict[str, Any],
     errors: LineErrors,
-    mark_done: Callable[[TenantSession], None],
+    work: Work,
 ) -> str:
-    with tenant_transaction(key.tenant_id) as session:
+    with work.finish() as session:
         jobs.finish(
             session,
             key.job_id,
@@ -171,7 +169,6 @@ def _fail(
             error_count=errors.count,
             failure_reason=reason,
         )
-        mark_done(session)
     logger.info("Search Console export rejected", extra={"job_id": str(key.job_id), "reason": reason})
     return "failed"
 
@@ -184,7 +181,7 @@ def _run_ui_export(
     bucket: str,
     object_key: str,
     size: int,
-    mark_done: Callable[[TenantSession], None],
+    work: Work,
 ) -> str:
     counters: dict[str, Any] = {
         "bytes_total": size,
@@ -217,7 +214,7 @@ def _run_ui_export(
         snapshots = gsc_export_files.ui_snapshots(
             export, range_start=request.range_start, range_end=request.range_end, search_type=request.search_type
         )
-        with tenant_transaction(key.tenant_id) as session:
+        with work.finish() as session:  # the snapshots and the job's end commit together, or neither
             created, updated = gsc_snapshots.upsert(
                 session,
                 property_id=request.property_id,
@@ -234,9 +231,8 @@ def _run_ui_export(
             jobs.finish(
                 session, key.job_id, status=status, counters=counters, errors=errors.items, error_count=errors.count
             )
-            mark_done(session)
     except RejectedFile as rejected:
-        return _fail(key, rejected.reason, counters=counters, errors=errors, mark_done=mark_done)
+        return _fail(key, rejected.reason, counters=counters, errors=errors, work=work)
     logger.info("Search Console UI export imported", extra={"job_id": str(key.job_id), **counters})
     return status
 
@@ -254,7 +250,7 @@ def _run_bulk_export(
     bucket: str,
     object_key: str,
     size: int,
-    mark_done: Callable[[TenantSession], None],
+    work: Work,
 ) -> str:
     counters: dict[str, Any] = {
         "bytes_total": size,
@@ -271,17 +267,14 @@ def _run_bulk_export(
                 raise RejectedFile(f"The file is {size / 1048576:.0f} MB; bulk export imports take up to 1 GB.")
             aggregator = _split_lines(request, bucket, object_key, size, Path(spill_dir), counters, errors)
         except RejectedFile as rejected:
-            return _fail(key, rejected.reason, counters=counters, errors=errors, mark_done=mark_done)
+            return _fail(key, rejected.reason, counters=counters, errors=errors, work=work)
         status = _write_chunks(key, request, aggregator)
     if status is not None:  # cancelled while splitting: what was registered is skipped by the loaders
-        with tenant_transaction(key.tenant_id) as session:
-            mark_done(session)
         return status
     counters.update(rows=aggregator.distinct, rows_merged=aggregator.added - aggregator.distinct)
-    with tenant_transaction(key.tenant_id) as session:
+    with work.finish() as session:
         jobs.record_errors(session, key.job_id, errors=errors.items, error_count=errors.count)
         progress.finish_split(session, key.job_id, counters)
-        mark_done(session)
         final = progress.job_status(session, key.job_id) or "running"
     logger.info("Search Console bulk export split", extra={"job_id": str(key.job_id), **counters})
     return final
