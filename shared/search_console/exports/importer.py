@@ -33,11 +33,12 @@ from shared.jobs.data import jobs
 from shared.jobs.models import FINISHED_STATUSES, JobOut
 from shared.observability import logger
 from shared.projects.data import projects
+from shared.projects.keyword_csv import RejectedFile
 from shared.search_console import chunks as gsc_chunks
 from shared.search_console.data import progress
 from shared.search_console.data import snapshots as gsc_snapshots
-from shared.search_console.exports import files as gsc_export_files
-from shared.search_console.exports.files import LineErrors, RejectedFile
+from shared.search_console.exports import aggregation, bulk, csv_text, ui
+from shared.search_console.exports.problems import LineErrors
 from shared.search_console.models import (
     CHUNK_ROWS,
     GSC_EXPORT_JOB,
@@ -205,7 +206,7 @@ def _run_ui_export(
             data = body.read()
         finally:
             body.close()
-        export = gsc_export_files.read_ui_export(data)
+        export = ui.read_ui_export(data)
         errors = export.errors
         counters.update(files=export.files, lines=export.lines, rows_rejected=errors.count)
         if not export.reports:
@@ -214,7 +215,7 @@ def _run_ui_export(
             raise RejectedFile("The export's reports have a header but no data lines.")
         if not export.rows:
             raise RejectedFile(f"No valid lines: all {errors.count} lines have errors (see errors).")
-        snapshots = gsc_export_files.ui_snapshots(
+        snapshots = ui.ui_snapshots(
             export, range_start=request.range_start, range_end=request.range_end, search_type=request.search_type
         )
         with tenant_transaction(key.tenant_id) as session:
@@ -222,7 +223,7 @@ def _run_ui_export(
                 session,
                 property_id=request.property_id,
                 job_id=key.job_id,
-                snapshots=gsc_export_files.snapshot_values(snapshots),
+                snapshots=ui.snapshot_values(snapshots),
             )
             counters.update(
                 snapshots=len(snapshots),
@@ -295,16 +296,16 @@ def _split_lines(
     spill_dir: Path,
     counters: dict[str, Any],
     errors: LineErrors,
-) -> gsc_export_files.RowAggregator:
+) -> aggregation.RowAggregator:
     """First pass: validate every line, spilling valid rows; ``RejectedFile`` if no line is usable."""
     body = aws.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"]
     try:
-        stream = gsc_export_files.buffered(body)
-        aggregator = gsc_export_files.RowAggregator(spill_dir, _partitions(size, gsc_export_files.is_gzip(stream)))
+        stream = csv_text.buffered(body)
+        aggregator = aggregation.RowAggregator(spill_dir, _partitions(size, csv_text.is_gzip(stream)))
         other_sites: set[str] = set()
         other_site_lines = 0
         today = dt.datetime.now(dt.UTC).date()
-        for parsed in gsc_export_files.read_bulk_export(stream, site_url=request.site_url, today=today):
+        for parsed in bulk.read_bulk_export(stream, site_url=request.site_url, today=today):
             if parsed.last:
                 errors.add(parsed.line, parsed.error or "unreadable")
                 break
@@ -333,7 +334,7 @@ def _split_lines(
     return aggregator
 
 
-def _write_chunks(key: UploadKey, request: _ImportInput, aggregator: gsc_export_files.RowAggregator) -> str | None:
+def _write_chunks(key: UploadKey, request: _ImportInput, aggregator: aggregation.RowAggregator) -> str | None:
     """Second pass: summed rows as chunks, each registered then enqueued. The job's status if it stopped being live."""
     stopped: str | None = None
 
