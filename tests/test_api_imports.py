@@ -17,10 +17,9 @@ from botocore.exceptions import ClientError
 
 from kestrel_local.search_console import SearchConsoleServer
 from shared.db import tenant_transaction
-from shared.jobs.models import SEARCH_CONSOLE_KINDS
 from shared.runtime.http import openapi_document
-from shared.search_console.data import progress as gsc_progress
-from shared.search_console.models import FRESH_DAYS, GSC_JOB_KINDS, HISTORY_DAYS, SyncDayMessage
+from shared.search_console import progress as gsc_progress
+from shared.search_console.models import FRESH_DAYS, HISTORY_DAYS, SyncDayMessage
 from shared.settings import SearchConsoleCredentials, SyncQueue, forget_settings, settings_of
 from tests.conftest import REGION
 from tests.support.api import ApiClient
@@ -750,10 +749,6 @@ def test_openapi_document_of_the_imports_api(imports_handler):
     connection_out = json.dumps(document["components"]["schemas"]["ConnectionOut"])
     assert "private_key" not in connection_out
     assert "refresh_token" not in connection_out
-
-
-def test_search_console_job_kinds_agree():
-    assert set(GSC_JOB_KINDS) == SEARCH_CONSOLE_KINDS
 
 
 def test_every_permission_used_is_one_tokens_carry():

@@ -21,6 +21,7 @@ from shared.auth import Principal
 from shared.db import system_transaction, tenant_transaction
 from shared.errors import ConfigurationError, UnknownTenant
 from shared.jobs.data import jobs
+from shared.jobs.models import JobKind
 from shared.projects import projects
 from shared.projects.models import ProjectIn, PropertyIn
 from shared.reports import rollup as gsc_rollup_logic
@@ -28,9 +29,9 @@ from shared.reports.data import rollups
 from shared.reports.models.rollup import RollupPropertyMessage
 from shared.reports.rollup import RollupResult, request_rollup, rollup_property, sweep
 from shared.search_console import chunks as gsc_chunks
-from shared.search_console.data import progress
+from shared.search_console import progress
 from shared.search_console.ingest import load_chunk
-from shared.search_console.models import GSC_BACKFILL_JOB, LoadChunkMessage
+from shared.search_console.models import LoadChunkMessage
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, receive, sqs
 from tests.support.tenants import new_tenant
@@ -156,7 +157,7 @@ def as_chunk_rows(rows: dict[Key, Values]) -> list[dict[str, Any]]:
 def load(site: Site, rows: dict[Key, Values], *, chunk_rows: int = 400) -> list[LoadChunkMessage]:
     """Write the rows as chunks of a new job and load them through gsc_ingest, one chunk after another."""
     with tenant_transaction(site.tenant_id) as session:
-        job = jobs.create(session, kind=GSC_BACKFILL_JOB, project_id=site.project_id, input={}, created_by=None)
+        job = jobs.create(session, kind=JobKind.GSC_BACKFILL, project_id=site.project_id, input={}, created_by=None)
     lines = as_chunk_rows(rows)
     messages = []
     for part, start in enumerate(range(0, len(lines), chunk_rows)):

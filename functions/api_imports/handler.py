@@ -20,8 +20,6 @@ from shared.search_console import connections as gsc_connections
 from shared.search_console import jobs as gsc_jobs
 from shared.search_console.exports import importer
 from shared.search_console.models import (
-    GSC_BACKFILL_JOB,
-    GSC_SYNC_JOB,
     ConnectionIn,
     ConnectionOut,
     GscExportImportIn,
@@ -109,7 +107,7 @@ _SYNC_DESCRIPTION = (
     **requires(WRITE),
 )
 def create_sync(project_id: uuid.UUID, property_id: uuid.UUID, body: SyncIn) -> JobOut:
-    return gsc_jobs.start_sync(current_principal(app), project_id, property_id, body, kind=GSC_SYNC_JOB)
+    return gsc_jobs.start_sync(current_principal(app), project_id, property_id, body, kind=JobKind.GSC_SYNC)
 
 
 @app.post(
@@ -121,7 +119,7 @@ def create_sync(project_id: uuid.UUID, property_id: uuid.UUID, body: SyncIn) -> 
     **requires(WRITE),
 )
 def create_backfill(project_id: uuid.UUID, property_id: uuid.UUID, body: SyncIn) -> JobOut:
-    return gsc_jobs.start_sync(current_principal(app), project_id, property_id, body, kind=GSC_BACKFILL_JOB)
+    return gsc_jobs.start_sync(current_principal(app), project_id, property_id, body, kind=JobKind.GSC_BACKFILL)
 
 
 # Search Console export files (presigned upload, loaded by the file_import worker)

@@ -12,21 +12,7 @@ from typing import Any
 
 from shared.db import TenantSession
 from shared.jobs.data import jobs
-from shared.jobs.models import MAX_STORED_ERRORS, JobStatus
-
-
-class JobErrors:
-    """Errors as jobs store them (``{"line", "reason"}``): all counted, the first ``MAX_STORED_ERRORS`` kept."""
-
-    def __init__(self, keep: int = MAX_STORED_ERRORS) -> None:
-        self.keep = keep
-        self.items: list[dict[str, Any]] = []
-        self.count = 0
-
-    def add(self, line: int, reason: str) -> None:
-        self.count += 1
-        if len(self.items) < self.keep:
-            self.items.append({"line": line, "reason": reason})
+from shared.jobs.models import MAX_STORED_ERRORS, JobErrors, JobStatus
 
 
 @dataclass(frozen=True)

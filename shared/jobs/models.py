@@ -40,6 +40,20 @@ MAX_STORED_ERRORS = 1000
 """A job counts all its errors and keeps the first thousand."""
 
 
+class JobErrors:
+    """Errors as jobs store them (``{"line", "reason"}``): all counted, the first ``MAX_STORED_ERRORS`` kept."""
+
+    def __init__(self, keep: int = MAX_STORED_ERRORS) -> None:
+        self.keep = keep
+        self.items: list[dict[str, Any]] = []
+        self.count = 0
+
+    def add(self, line: int, reason: str) -> None:
+        self.count += 1
+        if len(self.items) < self.keep:
+            self.items.append({"line": line, "reason": reason})
+
+
 class LineError(BaseModel):
     line: int
     reason: str

@@ -15,8 +15,10 @@ from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.errors import NotFound, PermanentError, RejectedFile
 from shared.imports.uploads import KEYWORD_IMPORT, UploadKey, presigned_put
+from shared.jobs import lifecycle
 from shared.jobs.data import jobs
-from shared.jobs.models import FINISHED_STATUSES, JobOut
+from shared.jobs.lifecycle import Outcome
+from shared.jobs.models import FINISHED_STATUSES, JobErrors, JobKind, JobOut
 from shared.models import Page
 from shared.observability import logger
 from shared.projects.data import projects
@@ -28,11 +30,10 @@ from shared.settings import Uploads, settings_of
 from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
 
-JOB_KIND = "keyword_import"
+JOB_KIND = JobKind.KEYWORD_IMPORT
 MAX_FILE_BYTES = 100 * 1024 * 1024
 BATCH_SIZE = 1000
 PROGRESS_INTERVAL_SECONDS = 2.0
-MAX_LINE_ERRORS = 1000
 
 
 def start(principal: Principal, project_id: uuid.UUID, data: KeywordImportIn) -> KeywordImportOut:
@@ -97,7 +98,7 @@ class _Progress:
         self._last = now
         percent = min(99, bytes_read * 100 // self.total_bytes)
         with tenant_transaction(self.tenant_id) as session:
-            jobs.report_progress(session, self.job_id, percent=percent, counters=counters)
+            lifecycle.report_progress(session, self.job_id, percent=percent, counters=counters)
 
 
 def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) -> str:
@@ -110,7 +111,7 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) 
         if job.status in FINISHED_STATUSES:
             return job.status
         project_id = job.project_id
-        jobs.start(session, key.job_id)
+        lifecycle.start(session, key.job_id)
     if project_id is None:
         raise PermanentError(f"Job {key.job_id} has no project.")
 
@@ -123,7 +124,7 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) 
         "lines_repeated": 0,
         "lines_invalid": 0,
     }
-    errors: list[dict[str, Any]] = []
+    errors = JobErrors()
     try:
         if size > MAX_FILE_BYTES:
             raise RejectedFile(f"The file is {size / 1048576:.1f} MB; keyword imports take up to 100 MB.")
@@ -149,29 +150,11 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) 
                 if len(batch) >= BATCH_SIZE:
                     flush()
             flush()
-            status, reason = _outcome(counters)
-            if status == "failed":
-                raise RejectedFile(reason or "Nothing to import.")
-            jobs.finish(
-                session,
-                key.job_id,
-                status=status,
-                counters=counters,
-                errors=errors,
-                error_count=counters["lines_invalid"],
-            )
+            status = lifecycle.finish(session, key.job_id, _outcome(counters), counters=counters, errors=errors)
     except RejectedFile as rejected:
         # The data transaction rolled back: record why, and consider the upload handled.
         with work.finish() as session:
-            jobs.finish(
-                session,
-                key.job_id,
-                status="failed",
-                counters=counters,
-                errors=errors,
-                error_count=counters["lines_invalid"],
-                failure_reason=rejected.reason,
-            )
+            lifecycle.fail(session, key.job_id, rejected.reason, counters=counters, errors=errors)
         logger.info("Keyword import rejected", extra={"job_id": str(key.job_id), "reason": rejected.reason})
         return "failed"
     logger.info("Keyword import finished", extra={"job_id": str(key.job_id), "status": status, **counters})
@@ -181,14 +164,13 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) 
 def _count(
     parsed: ParsedLine,
     counters: dict[str, int],
-    errors: list[dict[str, Any]],
+    errors: JobErrors,
     seen: set[tuple[str, str, str, str]],
     batch: list[KeywordIn],
 ) -> None:
     if parsed.keyword is None:
         counters["lines_invalid"] += 1
-        if len(errors) < MAX_LINE_ERRORS:
-            errors.append({"line": parsed.line, "reason": parsed.error})
+        errors.add(parsed.line, parsed.error or "invalid")
         return
     identity = parsed.keyword.identity()
     if identity in seen:
@@ -198,12 +180,12 @@ def _count(
     batch.append(parsed.keyword)
 
 
-def _outcome(counters: dict[str, int]) -> tuple[str, str | None]:
+def _outcome(counters: dict[str, int]) -> Outcome:
+    """Lines read into keywords (new, already tracked or repeated) against invalid lines; a file that has no
+    usable line at all is rejected instead, with the reason."""
     valid = counters["keywords_created"] + counters["keywords_already_tracked"] + counters["lines_repeated"]
     if counters["lines"] == 0:
-        return "failed", "The file has a header but no keyword lines."
+        raise RejectedFile("The file has a header but no keyword lines.")
     if valid == 0:
-        return "failed", f"No valid keyword lines: all {counters['lines_invalid']} lines have errors (see errors)."
-    if counters["lines_invalid"]:
-        return "succeeded_with_errors", None
-    return "succeeded", None
+        raise RejectedFile(f"No valid keyword lines: all {counters['lines_invalid']} lines have errors (see errors).")
+    return Outcome(succeeded=valid, failed=counters["lines_invalid"])

@@ -11,14 +11,14 @@ import datetime as dt
 import gzip
 import io
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from shared import aws
-from shared.db import TenantSession, tenant_transaction
-from shared.search_console.data import progress
+from shared.db import tenant_transaction
+from shared.search_console import progress
 from shared.search_console.models import LoadChunkMessage
 from shared.settings import Chunks, IngestQueue, settings_of
 
@@ -89,18 +89,17 @@ def publish_chunk(
     rows: Iterable[Mapping[str, Any]],
     *,
     day: dt.date | None,
-    still_wanted: Callable[[TenantSession], bool],
 ) -> int | None:
     """Write a chunk, register it, then enqueue its load, in that order: a loader always finds its chunk
-    registered. ``still_wanted`` is checked in the registering transaction; when it says no (the job was
-    cancelled or the day taken over) nothing is registered or queued, the object is left to expire, and
-    None is returned. Otherwise the chunk's row count.
+    registered. The registering transaction checks that the job still accepts chunks (live, and for a sync
+    its day still being fetched); when it does not (cancelled, failed, or the day taken over) nothing is
+    registered or queued, the object is left to expire, and None is returned. Otherwise the row count.
     """
     bucket = settings_of(Chunks).chunks_bucket
     key = chunk_key(tenant_id, property_id, job_id, part)
     count = write_chunk(bucket, key, rows)
     with tenant_transaction(tenant_id) as session:
-        if not still_wanted(session):
+        if not progress.accepts_chunks(session, job_id, day):
             return None
         progress.add_chunk(session, job_id, property_id, key, rows=count, day=day)
     enqueue_loads(

@@ -13,16 +13,16 @@ from shared.dates import date_range
 from shared.db import TenantSession, tenant_transaction
 from shared.errors import Conflict, InvalidFields, InvalidRequest, NotFound
 from shared.jobs.data import jobs
-from shared.jobs.models import JobDayOut, JobOut
+from shared.jobs.models import SEARCH_CONSOLE_KINDS, JobDayOut, JobKind, JobOut, JobStatus
 from shared.jobs.tables import Job
 from shared.models import Page
 from shared.observability import logger
 from shared.projects.data import projects
 from shared.projects.tables import Property
+from shared.search_console import progress as gsc_progress
 from shared.search_console import sync as gsc_sync
 from shared.search_console.data import job_days
-from shared.search_console.data import progress as gsc_progress
-from shared.search_console.models import GSC_JOB_KINDS, SyncIn
+from shared.search_console.models import SyncIn
 from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
 
@@ -30,7 +30,7 @@ SYNCABLE_CONNECTIONS = ("connected", "verified")
 
 
 def start_sync(
-    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, data: SyncIn, *, kind: str
+    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, data: SyncIn, *, kind: JobKind
 ) -> JobOut:
     """Create a sync or backfill job with one day per date of the range, then queue the days."""
     _check_range(data)
@@ -89,8 +89,8 @@ def list_jobs(
     principal: Principal,
     project_id: uuid.UUID,
     *,
-    kind: str | None,
-    status: str | None,
+    kind: JobKind | None,
+    status: JobStatus | None,
     limit: int,
     cursor: str | None,
 ) -> Page[JobOut]:
@@ -123,7 +123,7 @@ def cancel(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> Jo
     with tenant_scope(principal) as session:
         # Not locked here: gsc_progress.cancel takes days, then the job, in the order loaders use.
         job = _project_job(session, project_id, job_id)
-        if job.kind not in GSC_JOB_KINDS:
+        if job.kind not in SEARCH_CONSOLE_KINDS:
             raise Conflict(
                 f"A {job.kind} job cannot be cancelled: it loads its file in one transaction, "
                 "all or nothing, within minutes."

@@ -24,20 +24,18 @@ from shared.dates import date_range, utc_today
 from shared.db import TenantSession, system_transaction, tenant_transaction
 from shared.errors import InvalidRequest, PermanentError
 from shared.jobs.data import jobs
+from shared.jobs.models import SYNC_KINDS, JobKind
 from shared.jobs.tables import Job
 from shared.observability import logger
 from shared.projects.tables import Property
 from shared.runtime.work import ByConstruction, RunOnce, Work
 from shared.search_console import chunks as gsc_chunks
-from shared.search_console import credentials
+from shared.search_console import credentials, progress
 from shared.search_console.client import CredentialRejected, SearchConsoleClient
-from shared.search_console.data import progress
 from shared.search_console.data import schedule as gsc_schedule
 from shared.search_console.models import (
     CHUNK_ROWS,
     FRESH_DAYS,
-    GSC_BACKFILL_JOB,
-    GSC_SYNC_JOB,
     HISTORY_DAYS,
     SEARCH_TYPES,
     ScheduledSyncMessage,
@@ -45,7 +43,6 @@ from shared.search_console.models import (
 )
 from shared.settings import SyncQueue, settings_of
 
-SYNC_JOB_KINDS = (GSC_SYNC_JOB, GSC_BACKFILL_JOB)
 DIMENSIONS = ("date", "query", "page", "country", "device")
 # Discover and Google News have no queries: asking for the query dimension is an API error.
 QUERYLESS_TYPES = frozenset({"discover", "googleNews"})
@@ -75,14 +72,14 @@ def create_sync_job(
     session: TenantSession,
     prop: Property,
     *,
-    kind: str,
+    kind: JobKind,
     start_date: dt.date,
     end_date: dt.date,
     search_types: Sequence[str],
     created_by: str | None,
 ) -> Job:
     """The job with one pending day per date; nothing is enqueued (see ``enqueue_sync_days``, after commit)."""
-    if kind not in SYNC_JOB_KINDS:
+    if kind not in SYNC_KINDS:
         raise InvalidRequest(f"Not a sync job kind: {kind!r}.")
     if start_date > end_date:
         raise InvalidRequest("start_date must not be after end_date.")
@@ -190,7 +187,7 @@ def _fetch_day(client: SearchConsoleClient, message: SyncDayMessage, site_url: s
         page_no = 0
         while True:
             with tenant_transaction(message.tenant_id) as session:
-                if not _still_fetching(session, message):
+                if not progress.accepts_chunks(session, message.job_id, message.date):
                     return None  # cancelled or failed: no new page is fetched
             response = client.query(
                 site_url,
@@ -215,7 +212,6 @@ def _fetch_day(client: SearchConsoleClient, message: SyncDayMessage, site_url: s
                     part,
                     [chunk_row(row, search_type, dimensions) for row in api_rows],
                     day=message.date,
-                    still_wanted=lambda session: _still_fetching(session, message),
                 )
                 if written is None:
                     return None
@@ -245,14 +241,6 @@ def chunk_row(api_row: dict[str, Any], search_type: str, dimensions: Sequence[st
         }
     except (KeyError, TypeError, ValueError) as exc:
         raise PermanentError(f"Search Console returned a row that cannot be read ({exc!r}): {api_row!r:.300}") from exc
-
-
-def _still_fetching(session: TenantSession, message: SyncDayMessage) -> bool:
-    """The day is still ours to fetch: not cancelled, failed or finished by another delivery."""
-    return (
-        progress.day_status(session, message.job_id, message.date) == "fetching"
-        and progress.job_status(session, message.job_id) in progress.LIVE_STATUSES
-    )
 
 
 def _reject_credential(message: SyncDayMessage, *, identity: str | None, reason: str) -> None:
@@ -310,12 +298,12 @@ def start_scheduled_sync(unit: ScheduledPropertySync) -> None:
         if prop is None or not gsc_schedule.is_syncable(prop):
             return  # paused or disconnected since the listing: nothing to do
         # An earlier attempt may have created the job and failed to enqueue it: reuse it.
-        job = gsc_schedule.scheduled_job(session, prop.project_id, GSC_SYNC_JOB, unit.key)
+        job = gsc_schedule.scheduled_job(session, prop.project_id, JobKind.GSC_SYNC, unit.key)
         if job is None:
             job = create_sync_job(
                 session,
                 prop,
-                kind=GSC_SYNC_JOB,
+                kind=JobKind.GSC_SYNC,
                 start_date=unit.start_date,
                 end_date=unit.end_date,
                 search_types=SEARCH_TYPES,

@@ -25,22 +25,22 @@ from pydantic import BaseModel, ConfigDict
 
 from shared import aws
 from shared.auth import Principal
-from shared.db import TenantSession, tenant_transaction
-from shared.errors import InvalidRequest, NotFound, PermanentError
+from shared.db import tenant_transaction
+from shared.errors import InvalidRequest, NotFound, PermanentError, RejectedFile
 from shared.imports.uploads import GSC_EXPORT, UploadKey, presigned_put
+from shared.jobs import lifecycle
 from shared.jobs.data import jobs
-from shared.jobs.models import FINISHED_STATUSES, JobOut
+from shared.jobs.lifecycle import Outcome
+from shared.jobs.models import FINISHED_STATUSES, JobErrors, JobKind, JobOut, JobStatus
 from shared.observability import logger
 from shared.projects.data import projects
 from shared.runtime.work import Work
 from shared.search_console import chunks as gsc_chunks
-from shared.search_console.data import progress
+from shared.search_console import progress
 from shared.search_console.data import snapshots as gsc_snapshots
-from shared.search_console.exports import files as gsc_export_files
-from shared.search_console.exports.files import LineErrors, RejectedFile
+from shared.search_console.exports import aggregation, bulk, csv_text, ui
 from shared.search_console.models import (
     CHUNK_ROWS,
-    GSC_EXPORT_JOB,
     ExportFormat,
     GscExportImportIn,
     GscExportImportOut,
@@ -50,7 +50,7 @@ from shared.settings import Uploads, settings_of
 from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
 
-JOB_KIND = GSC_EXPORT_JOB
+JOB_KIND = JobKind.GSC_EXPORT_IMPORT
 MAX_UI_BYTES = 50 * 1024 * 1024  # a real UI export is well under 1 MB (1,000 rows per report)
 MAX_BULK_BYTES = 1024 * 1024 * 1024
 # Bulk rows are summed one hash partition at a time: about this much CSV text per partition.
@@ -135,17 +135,15 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) 
         try:
             projects.get_property(session, job.project_id, request.property_id)
         except NotFound:
-            jobs.finish(
+            lifecycle.fail(
                 session,
                 key.job_id,
-                status="failed",
+                "The property was deleted before its export was imported.",
                 counters={},
-                errors=[],
-                error_count=0,
-                failure_reason="The property was deleted before its export was imported.",
+                errors=JobErrors(),
             )
             return "failed"
-        jobs.start(session, key.job_id)
+        lifecycle.start(session, key.job_id)
     if request.format == "ui_export":
         return _run_ui_export(key, request, bucket=bucket, object_key=object_key, size=size, work=work)
     return _run_bulk_export(key, request, bucket=bucket, object_key=object_key, size=size, work=work)
@@ -156,19 +154,11 @@ def _fail(
     reason: str,
     *,
     counters: dict[str, Any],
-    errors: LineErrors,
+    errors: JobErrors,
     work: Work,
 ) -> str:
     with work.finish() as session:
-        jobs.finish(
-            session,
-            key.job_id,
-            status="failed",
-            counters=counters,
-            errors=errors.items,
-            error_count=errors.count,
-            failure_reason=reason,
-        )
+        lifecycle.fail(session, key.job_id, reason, counters=counters, errors=errors)
     logger.info("Search Console export rejected", extra={"job_id": str(key.job_id), "reason": reason})
     return "failed"
 
@@ -193,7 +183,7 @@ def _run_ui_export(
         "snapshots_unchanged": 0,
         "rows_rejected": 0,
     }
-    errors = LineErrors()
+    errors = JobErrors()
     try:
         if size > MAX_UI_BYTES:
             raise RejectedFile(f"The file is {size / 1048576:.1f} MB; Search Console UI exports are far smaller.")
@@ -202,7 +192,7 @@ def _run_ui_export(
             data = body.read()
         finally:
             body.close()
-        export = gsc_export_files.read_ui_export(data)
+        export = ui.read_ui_export(data)
         errors = export.errors
         counters.update(files=export.files, lines=export.lines, rows_rejected=errors.count)
         if not export.reports:
@@ -211,7 +201,7 @@ def _run_ui_export(
             raise RejectedFile("The export's reports have a header but no data lines.")
         if not export.rows:
             raise RejectedFile(f"No valid lines: all {errors.count} lines have errors (see errors).")
-        snapshots = gsc_export_files.ui_snapshots(
+        snapshots = ui.ui_snapshots(
             export, range_start=request.range_start, range_end=request.range_end, search_type=request.search_type
         )
         with work.finish() as session:  # the snapshots and the job's end commit together, or neither
@@ -219,7 +209,7 @@ def _run_ui_export(
                 session,
                 property_id=request.property_id,
                 job_id=key.job_id,
-                snapshots=gsc_export_files.snapshot_values(snapshots),
+                snapshots=ui.snapshot_values(snapshots),
             )
             counters.update(
                 snapshots=len(snapshots),
@@ -227,10 +217,8 @@ def _run_ui_export(
                 snapshots_updated=updated,
                 snapshots_unchanged=len(snapshots) - created - updated,
             )
-            status = "succeeded_with_errors" if errors.count else "succeeded"
-            jobs.finish(
-                session, key.job_id, status=status, counters=counters, errors=errors.items, error_count=errors.count
-            )
+            outcome = Outcome(succeeded=len(export.rows), failed=errors.count)
+            status = lifecycle.finish(session, key.job_id, outcome, counters=counters, errors=errors)
     except RejectedFile as rejected:
         return _fail(key, rejected.reason, counters=counters, errors=errors, work=work)
     logger.info("Search Console UI export imported", extra={"job_id": str(key.job_id), **counters})
@@ -260,7 +248,7 @@ def _run_bulk_export(
         "rows_merged": 0,
         "rows_rejected": 0,
     }
-    errors = LineErrors()
+    errors = JobErrors()
     with tempfile.TemporaryDirectory(prefix="gsc-export-") as spill_dir:
         try:
             if size > MAX_BULK_BYTES:
@@ -273,7 +261,7 @@ def _run_bulk_export(
         return status
     counters.update(rows=aggregator.distinct, rows_merged=aggregator.added - aggregator.distinct)
     with work.finish() as session:
-        jobs.record_errors(session, key.job_id, errors=errors.items, error_count=errors.count)
+        lifecycle.record_errors(session, key.job_id, errors)
         progress.finish_split(session, key.job_id, counters)
         final = progress.job_status(session, key.job_id) or "running"
     logger.info("Search Console bulk export split", extra={"job_id": str(key.job_id), **counters})
@@ -287,17 +275,17 @@ def _split_lines(
     size: int,
     spill_dir: Path,
     counters: dict[str, Any],
-    errors: LineErrors,
-) -> gsc_export_files.RowAggregator:
+    errors: JobErrors,
+) -> aggregation.RowAggregator:
     """First pass: validate every line, spilling valid rows; ``RejectedFile`` if no line is usable."""
     body = aws.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"]
     try:
-        stream = gsc_export_files.buffered(body)
-        aggregator = gsc_export_files.RowAggregator(spill_dir, _partitions(size, gsc_export_files.is_gzip(stream)))
+        stream = csv_text.buffered(body)
+        aggregator = aggregation.RowAggregator(spill_dir, _partitions(size, csv_text.is_gzip(stream)))
         other_sites: set[str] = set()
         other_site_lines = 0
         today = dt.datetime.now(dt.UTC).date()
-        for parsed in gsc_export_files.read_bulk_export(stream, site_url=request.site_url, today=today):
+        for parsed in bulk.read_bulk_export(stream, site_url=request.site_url, today=today):
             if parsed.last:
                 errors.add(parsed.line, parsed.error or "unreadable")
                 break
@@ -326,25 +314,11 @@ def _split_lines(
     return aggregator
 
 
-def _write_chunks(key: UploadKey, request: _ImportInput, aggregator: gsc_export_files.RowAggregator) -> str | None:
+def _write_chunks(key: UploadKey, request: _ImportInput, aggregator: aggregation.RowAggregator) -> str | None:
     """Second pass: summed rows as chunks, each registered then enqueued. The job's status if it stopped being live."""
-    stopped: str | None = None
-
-    def job_live(session: TenantSession) -> bool:
-        nonlocal stopped
-        status = progress.job_status(session, key.job_id)
-        if status in progress.LIVE_STATUSES:
-            return True
-        stopped = status or "cancelled"
-        return False
-
     for number, rows in enumerate(batched(aggregator.rows(), CHUNK_ROWS)):
         part = f"export/{number:05d}"
-        if (
-            gsc_chunks.publish_chunk(
-                key.tenant_id, key.job_id, request.property_id, part, rows, day=None, still_wanted=job_live
-            )
-            is None
-        ):
-            return stopped
+        if gsc_chunks.publish_chunk(key.tenant_id, key.job_id, request.property_id, part, rows, day=None) is None:
+            with tenant_transaction(key.tenant_id) as session:
+                return progress.job_status(session, key.job_id) or JobStatus.CANCELLED
     return None
