@@ -19,22 +19,11 @@ import orjson
 from shared import aws
 from shared.db import tenant_transaction
 from shared.search_console import progress
-from shared.search_console.models import LoadChunkMessage
+from shared.search_console.models import GscRowIn, LoadChunkMessage
 from shared.settings import Chunks, IngestQueue, settings_of
 
 CHUNK_PREFIX = "gsc-chunks/"
-ROW_FIELDS = (
-    "date",
-    "search_type",
-    "query",
-    "page",
-    "country",
-    "device",
-    "clicks",
-    "impressions",
-    "ctr",
-    "position",
-)
+ROW_FIELDS: tuple[str, ...] = tuple(GscRowIn.model_fields)  # a chunk row is a GscRowIn, in its field order
 _READ_BLOCK = 1 << 20
 
 

@@ -22,11 +22,9 @@ from shared.projects.tables import Property
 from shared.search_console import progress as gsc_progress
 from shared.search_console import sync as gsc_sync
 from shared.search_console.data import job_days
-from shared.search_console.models import SyncIn
+from shared.search_console.models import SYNCABLE_CONNECTIONS, SyncIn
 from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
-
-SYNCABLE_CONNECTIONS = ("connected", "verified")
 
 
 def start_sync(

@@ -20,6 +20,7 @@ Device = Literal["DESKTOP", "MOBILE", "TABLET"]
 DataState = Literal["final", "all"]
 HISTORY_DAYS = 487  # Search Console keeps about 16 months
 CHUNK_ROWS = 25_000  # the API's maximum rowLimit: one API page is one chunk
+SYNCABLE_CONNECTIONS = ("connected", "verified")  # as kestrel_syncable_properties() selects (migration 0003)
 
 
 # ---------------------------------------------------------------- rows

@@ -15,8 +15,7 @@ from sqlalchemy import func, select, text, update
 from shared.db import SystemSession, TenantSession
 from shared.jobs.tables import Job
 from shared.projects.tables import Property
-
-SYNCABLE_CONNECTIONS = ("connected", "verified")
+from shared.search_console.models import SYNCABLE_CONNECTIONS
 
 
 @dataclass(frozen=True)
