@@ -12,6 +12,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from shared.jobs import project_jobs
 from shared.jobs.models import JobDayOut, JobKind, JobOut, JobStatus
 from shared.models import Page
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -142,12 +143,14 @@ def list_jobs(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[JobOut]:
-    return gsc_jobs.list_jobs(current_principal(app), project_id, kind=kind, status=status, limit=limit, cursor=cursor)
+    return project_jobs.list_jobs(
+        current_principal(app), project_id, kind=kind, status=status, limit=limit, cursor=cursor
+    )
 
 
 @app.get(f"{JOBS}/<job_id>", tags=["jobs"], **requires(READ))
 def get_job(project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
-    return gsc_jobs.get_job(current_principal(app), project_id, job_id)
+    return project_jobs.get_job(current_principal(app), project_id, job_id)
 
 
 @app.get(f"{JOBS}/<job_id>/days", tags=["jobs"], **requires(READ))

@@ -11,7 +11,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from shared import health
-from shared.jobs.models import JobOut
+from shared.jobs import project_jobs
+from shared.jobs.models import JobKind, JobOut
 from shared.models import Page
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.projects import keyword_imports, keywords, projects
@@ -172,12 +173,14 @@ def create_keyword_import(project_id: uuid.UUID, body: KeywordImportIn) -> Keywo
 
 @app.get("/v1/projects/<project_id>/keyword-imports", tags=["keyword imports"], **requires(READ))
 def list_keyword_imports(project_id: uuid.UUID, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[JobOut]:
-    return keyword_imports.list_(current_principal(app), project_id, limit=limit, cursor=cursor)
+    return project_jobs.list_jobs(
+        current_principal(app), project_id, kind=JobKind.KEYWORD_IMPORT, status=None, limit=limit, cursor=cursor
+    )
 
 
 @app.get("/v1/projects/<project_id>/keyword-imports/<job_id>", tags=["keyword imports"], **requires(READ))
 def get_keyword_import(project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
-    return keyword_imports.get(current_principal(app), project_id, job_id)
+    return project_jobs.get_job(current_principal(app), project_id, job_id, kind=JobKind.KEYWORD_IMPORT)
 
 
 handler = lambda_handler(app, settings=(Uploads,))

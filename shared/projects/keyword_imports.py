@@ -19,7 +19,6 @@ from shared.jobs import lifecycle
 from shared.jobs.data import jobs
 from shared.jobs.lifecycle import Outcome
 from shared.jobs.models import FINISHED_STATUSES, JobErrors, JobKind, JobOut
-from shared.models import Page
 from shared.observability import logger
 from shared.projects.data import projects
 from shared.projects.keyword_csv import ParsedLine, parse_keyword_csv
@@ -52,21 +51,6 @@ def start(principal: Principal, project_id: uuid.UUID, data: KeywordImportIn) ->
         session.flush()
         out = JobOut.model_validate(job)
     return KeywordImportOut(job=out, upload=presigned_put(key, "text/csv"))
-
-
-def get(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
-    with tenant_scope(principal) as session:
-        job = jobs.get(session, job_id, kind=JOB_KIND)
-        if job.project_id != project_id:
-            raise NotFound(f"Job {job_id} does not exist in project {project_id}.")
-        return JobOut.model_validate(job)
-
-
-def list_(principal: Principal, project_id: uuid.UUID, *, limit: int, cursor: str | None) -> Page[JobOut]:
-    with tenant_scope(principal) as session:
-        projects.get(session, project_id)
-        rows, next_cursor = jobs.list_page(session, project_id=project_id, kind=JOB_KIND, limit=limit, cursor=cursor)
-        return Page[JobOut](items=[JobOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 class _CountingStream(io.RawIOBase):

@@ -1,4 +1,4 @@
-"""Search Console syncs and backfills, and the jobs of a project with their progress and cancellation.
+"""Search Console jobs: starting syncs and backfills, their days, and cancelling a Search Console job.
 
 Starting a sync records the job and its days in one transaction and queues one message per day only
 after it commits, so a worker never sees a day that does not exist; if queueing fails the job is
@@ -10,11 +10,10 @@ import uuid
 
 from shared.auth import Principal
 from shared.dates import date_range
-from shared.db import TenantSession, tenant_transaction
-from shared.errors import Conflict, InvalidFields, InvalidRequest, NotFound
-from shared.jobs.data import jobs
-from shared.jobs.models import SEARCH_CONSOLE_KINDS, JobDayOut, JobKind, JobOut, JobStatus
-from shared.jobs.tables import Job
+from shared.db import tenant_transaction
+from shared.errors import Conflict, InvalidFields, InvalidRequest
+from shared.jobs.models import SEARCH_CONSOLE_KINDS, JobDayOut, JobKind, JobOut
+from shared.jobs.project_jobs import project_job
 from shared.models import Page
 from shared.observability import logger
 from shared.projects.data import projects
@@ -83,35 +82,12 @@ def _require_syncable(prop: Property) -> None:
         raise Conflict(f"Property {prop.site_url} is {prop.status}; set its status to active to sync it.")
 
 
-def list_jobs(
-    principal: Principal,
-    project_id: uuid.UUID,
-    *,
-    kind: JobKind | None,
-    status: JobStatus | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[JobOut]:
-    """Every kind of job of the project (keyword imports too), oldest first, optionally filtered."""
-    with tenant_scope(principal) as session:
-        projects.get(session, project_id)
-        rows, next_cursor = jobs.list_page(
-            session, project_id=project_id, kind=kind, status=status, limit=limit, cursor=cursor
-        )
-        return Page[JobOut](items=[JobOut.model_validate(row) for row in rows], next_cursor=next_cursor)
-
-
-def get_job(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
-    with tenant_scope(principal) as session:
-        return JobOut.model_validate(_project_job(session, project_id, job_id))
-
-
 def list_job_days(
     principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> Page[JobDayOut]:
     """The days of a sync or backfill in date order (other kinds of job have none)."""
     with tenant_scope(principal) as session:
-        _project_job(session, project_id, job_id)
+        project_job(session, project_id, job_id)
         rows, next_cursor = job_days.list_page(session, job_id, limit=limit, cursor=cursor)
         return Page[JobDayOut](items=[JobDayOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
@@ -120,7 +96,7 @@ def cancel(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> Jo
     """Stop a Search Console job: no new day or chunk starts; what already loaded stays."""
     with tenant_scope(principal) as session:
         # Not locked here: gsc_progress.cancel takes days, then the job, in the order loaders use.
-        job = _project_job(session, project_id, job_id)
+        job = project_job(session, project_id, job_id)
         if job.kind not in SEARCH_CONSOLE_KINDS:
             raise Conflict(
                 f"A {job.kind} job cannot be cancelled: it loads its file in one transaction, "
@@ -131,10 +107,3 @@ def cancel(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> Jo
             raise Conflict(f"Job {job_id} has already finished ({job.status}); there is nothing to cancel.")
         session.refresh(job)
         return JobOut.model_validate(job)
-
-
-def _project_job(session: TenantSession, project_id: uuid.UUID, job_id: uuid.UUID) -> Job:
-    job = jobs.get(session, job_id)
-    if job.project_id != project_id:
-        raise NotFound(f"Job {job_id} does not exist in project {project_id}.")
-    return job
