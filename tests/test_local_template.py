@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kestrel_local.template import (
-    UNAVAILABLE,
-    TemplateError,
-    load_stack,
-    normalized_function_name,
-    package_local_template,
-    template_cache_key,
-)
+from kestrel_local.intrinsics import UNAVAILABLE, TemplateError
+from kestrel_local.packaging import package_local_template, template_cache_key
+from kestrel_local.resources import normalized_function_name
+from kestrel_local.template import load_stack
 from tests.support.local_stack import ROOT, fixture_template
 
 ENDPOINT = "http://127.0.0.1:4566"
