@@ -13,8 +13,8 @@ from typing import Any
 from shared import aws
 from shared.auth import Principal
 from shared.db import tenant_transaction
-from shared.errors import NotFound, PermanentError, RejectedFile
-from shared.imports.uploads import KEYWORD_IMPORT, UploadKey, presigned_put
+from shared.errors import RejectedFile
+from shared.imports.uploads import KEYWORD_IMPORT, UploadKey, presigned_put, upload_job
 from shared.jobs import lifecycle
 from shared.jobs.data import jobs
 from shared.jobs.lifecycle import Outcome
@@ -88,16 +88,10 @@ class _Progress:
 def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) -> str:
     """Load one uploaded keyword file into its job's project. Returns the job's final status."""
     with tenant_transaction(key.tenant_id) as session:
-        try:
-            job = jobs.get(session, key.job_id, kind=JOB_KIND, for_update=True)
-        except NotFound as exc:
-            raise PermanentError(f"Upload {object_key} names job {key.job_id}, which does not exist.") from exc
+        job, project_id = upload_job(session, key, JOB_KIND)
         if job.status in FINISHED_STATUSES:
             return job.status
-        project_id = job.project_id
         lifecycle.start(session, key.job_id)
-    if project_id is None:
-        raise PermanentError(f"Job {key.job_id} has no project.")
 
     counters = {
         "bytes_total": size,

@@ -30,8 +30,7 @@ def job_status(session: TenantSession, job_id: uuid.UUID) -> JobStatus | None:
     return jobs.status_of(session, job_id)
 
 
-def day_status(session: TenantSession, job_id: uuid.UUID, day: dt.date, *, for_update: bool = False) -> str | None:
-    return data.day_status(session, job_id, day, for_update=for_update)
+day_status = data.day_status
 
 
 def create_days(session: TenantSession, job_id: uuid.UUID, property_id: uuid.UUID, dates: Sequence[dt.date]) -> None:
@@ -44,16 +43,7 @@ def start_day(session: TenantSession, job_id: uuid.UUID, day: dt.date) -> bool:
     return data.claim_day(session, job_id, day) and jobs.mark_started(session, job_id)
 
 
-def add_chunk(
-    session: TenantSession,
-    job_id: uuid.UUID,
-    property_id: uuid.UUID,
-    object_key: str,
-    *,
-    rows: int,
-    day: dt.date | None,
-) -> None:
-    data.add_chunk(session, job_id, property_id, object_key, rows=rows, day=day)
+add_chunk = data.add_chunk  # registering a chunk changes no count
 
 
 def accepts_chunks(session: TenantSession, job_id: uuid.UUID, day: dt.date | None) -> bool:

@@ -26,8 +26,8 @@ from pydantic import BaseModel, ConfigDict
 from shared import aws
 from shared.auth import Principal
 from shared.db import tenant_transaction
-from shared.errors import InvalidRequest, NotFound, PermanentError, RejectedFile
-from shared.imports.uploads import GSC_EXPORT, UploadKey, presigned_put
+from shared.errors import InvalidRequest, NotFound, RejectedFile
+from shared.imports.uploads import GSC_EXPORT, UploadKey, presigned_put, upload_job
 from shared.jobs import lifecycle
 from shared.jobs.data import jobs
 from shared.jobs.lifecycle import Outcome
@@ -122,18 +122,13 @@ def start(
 def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) -> str:
     """Import one uploaded Search Console export. Returns the job's status (bulk jobs: usually still running)."""
     with tenant_transaction(key.tenant_id) as session:
-        try:
-            job = jobs.get(session, key.job_id, kind=JOB_KIND, for_update=True)
-        except NotFound as exc:
-            raise PermanentError(f"Upload {object_key} names job {key.job_id}, which does not exist.") from exc
+        job, project_id = upload_job(session, key, JOB_KIND)
         if job.status in FINISHED_STATUSES or job.counters.get("split_complete"):
             # Imported already (a bulk job's chunks may still be loading): another upload to the same URL is ignored.
             return job.status
         request = _ImportInput.model_validate(job.input)
-        if job.project_id is None:
-            raise PermanentError(f"Job {key.job_id} has no project.")
         try:
-            projects.get_property(session, job.project_id, request.property_id)
+            projects.get_property(session, project_id, request.property_id)
         except NotFound:
             lifecycle.fail(
                 session,
