@@ -7,9 +7,9 @@ import re
 import unicodedata
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, StringConstraints, TypeAdapter
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, StringConstraints, TypeAdapter, model_validator
 
 from shared.imports.uploads import UploadTarget
 from shared.jobs.models import JobOut
@@ -63,7 +63,19 @@ class ProjectIn(InputModel):
     brand_terms: list[BrandTerm] = Field(default_factory=list, max_length=100)
 
 
-class ProjectPatch(InputModel):
+class PatchModel(InputModel):
+    """A PATCH body: an omitted field keeps its value, and so does one given as null, unless it is clearable."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()  # fields whose null is stored (nullable columns)
+
+    @model_validator(mode="after")
+    def _null_keeps_the_value(self) -> Self:
+        for name in [n for n in self.model_fields_set if getattr(self, n) is None and n not in self.clearable]:
+            self.model_fields_set.discard(name)
+        return self
+
+
+class ProjectPatch(PatchModel):
     name: Name | None = None
     domain: Domain | None = None
     brand_terms: list[BrandTerm] | None = Field(default=None, max_length=100)
@@ -149,7 +161,9 @@ class KeywordIn(InputModel):
         return (self.text, self.locale, self.country, self.device)
 
 
-class KeywordPatch(InputModel):
+class KeywordPatch(PatchModel):
+    clearable = frozenset({"target_url"})
+
     tags: Tags | None = None
     target_url: TargetUrl = None
 

@@ -77,6 +77,18 @@ def _internal_error(exc: Exception) -> Response[str]:
     return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
 
 
+NUL_DETAIL = "Text must not contain the NUL character (U+0000): PostgreSQL cannot store it."
+
+
+def _is_nul_in_text(exc: BaseException | None) -> bool:
+    """psycopg refuses a NUL in a text parameter before it reaches the database, wherever the text came from."""
+    while exc is not None:
+        if type(exc).__name__ == "DataError" and "NUL (0x00)" in str(exc):
+            return True
+        exc = exc.__cause__
+    return False
+
+
 def _body_is_utf8(app: APIGatewayHttpResolver) -> bool:
     try:
         app.current_event.decoded_body  # noqa: B018  (decoding is the check)
@@ -115,6 +127,10 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response[str]:
+        if _is_nul_in_text(exc):
+            return problem(
+                422, "Validation failed", NUL_DETAIL, errors=[{"field": "", "message": NUL_DETAIL, "type": "nul"}]
+            )
         return _internal_error(exc)
 
     return app

@@ -175,6 +175,8 @@ def _state_runtime_answers(path: str, method: str, operation: dict[str, Any]) ->
     """The answers the runtime and API Gateway give on top of the route's own (see shared.runtime.http)."""
     responses = operation["responses"]
     responses["422"] = copy.deepcopy(_UNPROCESSABLE)
+    if "204" in responses:
+        responses["204"].pop("content", None)  # Powertools gives `Response[None]` an application/json body
     if not operation.get("security"):
         return
     answers = {"400": _BAD_REQUEST, "401": _UNAUTHORIZED, "403": _FORBIDDEN}
@@ -246,6 +248,8 @@ def build_document(apps: dict[str, APIGatewayHttpResolver], *, issuer: str | Non
                 "Every route but `/v1/health`, `/v1/openapi.json` and `/v1/docs` takes an Auth0 access token "
                 "(`Authorization: Bearer ...`) holding the route's scope. Errors are RFC 9457 problem details "
                 '(`application/problem+json`); API Gateway\'s own refusals are `{"message": ...}`.'
+                " No text may contain the NUL character (U+0000): 422. In a PATCH body, null keeps a field's value"
+                " unless the field can be empty (such as `target_url`)."
             ),
         },
         "servers": [{"url": "/"}],
