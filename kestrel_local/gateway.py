@@ -7,7 +7,8 @@ service), behaving as an HTTP API with a ``$default`` stage does:
 - **Routing**: exact method or ``ANY``; path templates with ``{param}`` and a
   trailing greedy ``{proxy+}``; the most specific route wins (per segment,
   literal over ``{param}`` over ``{proxy+}``, then an exact method over
-  ``ANY``); no route is ``404 {"message":"Not Found"}``.
+  ``ANY``); no route, or a method no route declares (``TRACE`` too), is
+  ``404 {"message":"Not Found"}``.
 - **Authorization**: routes with a JWT authorizer are verified before the
   function runs (``JwtVerifier``): ``401 {"message":"Unauthorized"}`` with a
   ``www-authenticate`` challenge, ``403 {"message":"Forbidden"}`` for a
@@ -426,6 +427,13 @@ class Gateway(BackgroundHttpServer):
                 gateway._handle(self)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (TRACE, CONNECT, PROPFIND, ...) is routed too, and so answers
+                # 404 {"message":"Not Found"} as API Gateway does, not the stdlib's HTML 501.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from kestrel_local.search_console import SearchConsoleServer
 from shared.db import tenant_transaction
-from shared.runtime.http import openapi_document
+from shared.runtime.openapi import TITLE, build_document
 from shared.search_console import progress as gsc_progress
 from shared.search_console.models import FRESH_DAYS, HISTORY_DAYS, SyncDayMessage
 from shared.settings import SearchConsoleCredentials, SyncQueue, forget_settings, settings_of
@@ -724,9 +724,9 @@ def test_a_job_of_another_project_of_the_same_tenant_is_404(api, imports, projec
 
 
 def test_openapi_document_of_the_imports_api(imports_handler):
-    from functions.api_imports.handler import TITLE, app
+    from functions.api_imports.handler import app
 
-    document = json.loads(openapi_document(app, title=TITLE))
+    document = build_document({"api_imports": app})
     assert document["info"]["title"] == TITLE
     paths = document["paths"]
     base = "/v1/projects/{project_id}/properties/{property_id}"

@@ -2,8 +2,7 @@
 
 Routes parse and validate (Powertools), check the permission, call domain
 logic and shape the response. Nothing else happens here. The health check
-and the OpenAPI route are api_projects'; this app's document is
-``openapi_document(app, title=TITLE)``.
+and the OpenAPI document (every function's routes) are api_projects'.
 """
 
 import uuid
@@ -29,7 +28,6 @@ from shared.search_console.models import (
 )
 from shared.settings import SearchConsoleApi, SearchConsoleCredentials, SyncQueue, Uploads
 
-TITLE = "Kestrel imports API"
 READ = "read:projects"
 WRITE = "write:projects"
 PROPERTY = "/v1/projects/<project_id>/properties/<property_id>"

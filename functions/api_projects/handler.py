@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from shared import health
 from shared.jobs import project_jobs
@@ -31,7 +31,8 @@ from shared.projects.models import (
     PropertyOut,
     PropertyPatch,
 )
-from shared.runtime.http import create_app, current_principal, lambda_handler, openapi_document, requires
+from shared.runtime import openapi
+from shared.runtime.http import create_app, current_principal, lambda_handler, requires
 from shared.settings import Api, Uploads, settings_of
 
 READ = "read:projects"
@@ -47,16 +48,59 @@ def _no_content() -> Response[None]:
     return Response(status_code=204)
 
 
-@app.get("/v1/health", tags=["ops"], summary="Database reachable and schema at the migration head")
+@app.get(
+    "/v1/health",
+    tags=["ops"],
+    summary="Database reachable and schema at the migration head",
+    responses={
+        200: {"description": "Healthy.", "content": {"application/json": {"model": health.Health}}},
+        503: {"description": "Not healthy.", "content": {"application/json": {"model": health.Health}}},
+    },
+)
 def get_health() -> Response[health.Health]:
     result = health.check()
     return Response(status_code=200 if result.status == "ok" else 503, content_type="application/json", body=result)
 
 
-@app.get("/v1/openapi.json", tags=["ops"], include_in_schema=False)
+# The whole HTTP API's document and reference (every function's routes), public like the health check.
+
+
+@app.get(
+    "/v1/openapi.json",
+    tags=["ops"],
+    summary="This OpenAPI document: every route of the HTTP API",
+    responses={200: {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+)
 def get_openapi() -> Response[str]:
-    document = openapi_document(app, title="Kestrel projects API", issuer=settings_of(Api).auth_issuer)
+    document = openapi.api_document(settings_of(Api).auth_issuer)
     return Response(status_code=200, content_type="application/json", body=document)
+
+
+@app.get(
+    "/v1/docs",
+    tags=["ops"],
+    summary="The API reference (Swagger UI over this document)",
+    responses={200: {"description": "An HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}},
+)
+def get_docs() -> Response[str]:
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=openapi.docs_page())
+
+
+@app.get(
+    "/v1/docs/<asset>",
+    tags=["ops"],
+    summary="The reference's scripts and styles",
+    compress=True,
+    cache_control="public, max-age=86400",
+    responses={
+        200: {
+            "description": "The file, from the pinned swagger-ui-py package.",
+            "content": openapi.DOCS_ASSET_CONTENT,
+        }
+    },
+)
+def get_docs_asset(asset: Annotated[openapi.DocsAsset, Path()]) -> Response[str]:
+    return Response(status_code=200, content_type=openapi.DOCS_ASSET_TYPES[asset], body=openapi.docs_asset(asset))
 
 
 # Projects

@@ -7,9 +7,9 @@ import re
 import unicodedata
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, StringConstraints, TypeAdapter
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, StringConstraints, TypeAdapter, model_validator
 
 from shared.imports.uploads import UploadTarget
 from shared.jobs.models import JobOut
@@ -39,10 +39,22 @@ def _site_url(value: str) -> str:
     return f"{match.group(1).lower()}://{_domain(match.group(2))}{path if path.endswith('/') else path + '/'}"
 
 
-Domain = Annotated[str, StringConstraints(max_length=253), AfterValidator(_domain)]
-SiteUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_site_url)]
-BrandTerm = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=100)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The patterns state in the schema (the OpenAPI document) what the validators check beyond them: each is a
+# necessary condition of the validator, so no value the validator accepts breaks it.
+NOT_BLANK = r"\S"
+_HOSTNAME_IN_INPUT = r"[A-Za-z0-9-]\.[A-Za-z0-9-]"
+_SITE_URL_PREFIX = r"^\s*(sc-domain:|[Hh][Tt][Tt][Pp][Ss]?://)"
+
+Domain = Annotated[
+    str, StringConstraints(min_length=1, max_length=253, pattern=_HOSTNAME_IN_INPUT), AfterValidator(_domain)
+]
+SiteUrl = Annotated[
+    str, StringConstraints(min_length=1, max_length=2048, pattern=_SITE_URL_PREFIX), AfterValidator(_site_url)
+]
+BrandTerm = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=100, pattern=NOT_BLANK)
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)]
 
 
 class ProjectIn(InputModel):
@@ -51,7 +63,19 @@ class ProjectIn(InputModel):
     brand_terms: list[BrandTerm] = Field(default_factory=list, max_length=100)
 
 
-class ProjectPatch(InputModel):
+class PatchModel(InputModel):
+    """A PATCH body: an omitted field keeps its value, and so does one given as null, unless it is clearable."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()  # fields whose null is stored (nullable columns)
+
+    @model_validator(mode="after")
+    def _null_keeps_the_value(self) -> Self:
+        for name in [n for n in self.model_fields_set if getattr(self, n) is None and n not in self.clearable]:
+            self.model_fields_set.discard(name)
+        return self
+
+
+class ProjectPatch(PatchModel):
     name: Name | None = None
     domain: Domain | None = None
     brand_terms: list[BrandTerm] | None = Field(default=None, max_length=100)
@@ -104,7 +128,9 @@ def _tags(values: list[str]) -> list[str]:
     return sorted({" ".join(tag.lower().split()) for tag in values if tag.strip()})
 
 
-KeywordText = Annotated[str, StringConstraints(max_length=500), AfterValidator(normalize_keyword)]
+KeywordText = Annotated[
+    str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), AfterValidator(normalize_keyword)
+]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 Country = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 Device = Literal["desktop", "mobile"]
@@ -135,7 +161,9 @@ class KeywordIn(InputModel):
         return (self.text, self.locale, self.country, self.device)
 
 
-class KeywordPatch(InputModel):
+class KeywordPatch(PatchModel):
+    clearable = frozenset({"target_url"})
+
     tags: Tags | None = None
     target_url: TargetUrl = None
 

@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import OpenIdConnect
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -98,6 +97,32 @@ def current_principal(app: APIGatewayHttpResolver) -> Principal:
     return principal
 
 
+def _internal_error(exc: Exception) -> Response[str]:
+    logger.exception("Unhandled error")
+    report_to_sentry(exc)
+    return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
+
+
+NUL_DETAIL = "Text must not contain the NUL character (U+0000): PostgreSQL cannot store it."
+
+
+def _is_nul_in_text(exc: BaseException | None) -> bool:
+    """psycopg refuses a NUL in a text parameter before it reaches the database, wherever the text came from."""
+    while exc is not None:
+        if type(exc).__name__ == "DataError" and "NUL (0x00)" in str(exc):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _body_is_utf8(app: APIGatewayHttpResolver) -> bool:
+    try:
+        app.current_event.decoded_body  # noqa: B018  (decoding is the check)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -116,6 +141,12 @@ def create_app() -> APIGatewayHttpResolver:
         ]
         return problem(422, "Validation failed", "The request has invalid fields; see errors.", errors=errors)
 
+    @app.exception_handler(UnicodeDecodeError)
+    def undecodable_body(exc: UnicodeDecodeError) -> Response[str]:
+        if _body_is_utf8(app):
+            return _internal_error(exc)  # not the client's body: a bug of ours
+        return problem(400, "Bad request", "The request body is not valid UTF-8.")
+
     @app.exception_handler(NotFoundError)
     def route_not_found(exc: NotFoundError) -> Response[str]:
         event = app.current_event
@@ -123,23 +154,13 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response[str]:
-        logger.exception("Unhandled error")
-        report_to_sentry(exc)
-        return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
+        if _is_nul_in_text(exc):
+            return problem(
+                422, "Validation failed", NUL_DETAIL, errors=[{"field": "", "message": NUL_DETAIL, "type": "nul"}]
+            )
+        return _internal_error(exc)
 
     return app
-
-
-def openapi_document(app: APIGatewayHttpResolver, *, title: str, issuer: str | None = None) -> str:
-    return app.get_openapi_json_schema(
-        title=title,
-        version="1.0.0",
-        security_schemes={
-            SECURITY_SCHEME: OpenIdConnect(
-                openIdConnectUrl=f"{(issuer or 'https://auth.example.com/').rstrip('/')}/.well-known/openid-configuration"
-            )
-        },
-    )
 
 
 def lambda_handler(app: APIGatewayHttpResolver, *, settings: tuple[type[SettingsModel], ...] = ()) -> LambdaHandler:

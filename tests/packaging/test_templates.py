@@ -76,6 +76,8 @@ REPORTS = (
 ROUTES = {
     "GET /v1/health": None,
     "GET /v1/openapi.json": None,
+    "GET /v1/docs": None,
+    "GET /v1/docs/{asset}": None,
     "GET /v1/projects": READ,
     "POST /v1/projects": WRITE,
     "GET /v1/projects/{project_id}": READ,
