@@ -1,8 +1,8 @@
 """The reports over Search Console data, one module each; ``REPORTS`` names them for the API and the benchmark.
 
-Every report is ``run(principal, project_id, property_id, params, *, source="rollup") -> Report[...]``:
-``source="raw"`` computes the same report straight from ``gsc_rows`` (the benchmark's baseline, and the
-tests' cross-check of the rollup).
+Every report is ``run(principal, project_id, property_id, params) -> Report[...]``; inside
+``shared.reports.data.sources.reading_raw_rows()`` it computes the same report straight from ``gsc_rows``
+(the benchmark's baseline, and the tests' cross-check of the rollup).
 """
 
 from collections.abc import Callable
