@@ -423,8 +423,9 @@ class Case:
 
     @property
     def path(self) -> str:
-        site = self.site
-        return f"/v1/projects/{site.project_id}/properties/{site.property_id}/reports/{self.report}"
+        from shared.reports.registry import REPORTS
+
+        return REPORTS[self.report].path.format(project_id=self.site.project_id, property_id=self.site.property_id)
 
     @property
     def goal_ms(self) -> float:
