@@ -191,8 +191,9 @@ def synced_jobs(tenant_id: str, project_id: uuid.UUID, chunks: list[Chunk]) -> l
     """One backfill job per property whose sync wrote these chunks; returns the load messages (JSON)."""
     from shared.db import tenant_transaction
     from shared.jobs.data import jobs
-    from shared.search_console.data import progress
-    from shared.search_console.models import GSC_BACKFILL_JOB, LoadChunkMessage
+    from shared.jobs.models import JobKind
+    from shared.search_console import progress
+    from shared.search_console.models import LoadChunkMessage
 
     messages = []
     by_property: dict[uuid.UUID, list[Chunk]] = {}
@@ -200,7 +201,7 @@ def synced_jobs(tenant_id: str, project_id: uuid.UUID, chunks: list[Chunk]) -> l
         by_property.setdefault(chunk.property_id, []).append(chunk)
     with tenant_transaction(tenant_id) as session:
         for property_id, own in by_property.items():
-            job = jobs.create(session, kind=GSC_BACKFILL_JOB, project_id=project_id, input={}, created_by="bench")
+            job = jobs.create(session, kind=JobKind.GSC_BACKFILL, project_id=project_id, input={}, created_by="bench")
             days = sorted({chunk.day for chunk in own})
             progress.create_days(session, job.id, property_id, days)
             for day in days:

@@ -26,11 +26,12 @@ from kestrel_local.identity import LocalIdentity
 from kestrel_local.lambda_context import LocalLambdaContext
 from kestrel_local.model import EventSourceSpec, FunctionSpec
 from kestrel_local.moto_server import start_moto
+from kestrel_local.packaging import package_local_template
 from kestrel_local.postgres import drop_database, provision, start_embedded
 from kestrel_local.runner import QueueRunner
 from kestrel_local.sqs_events import sqs_event
 from kestrel_local.stack import configure_process, function_overrides, local_client
-from kestrel_local.template import load_stack, package_local_template
+from kestrel_local.template import load_stack
 from kestrel_local.tenants import ensure_tenant
 
 REGION = "eu-west-1"

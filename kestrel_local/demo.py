@@ -7,11 +7,12 @@ from kestrel_local.search_console import SearchConsoleServer
 from kestrel_local.tenants import ensure_tenant
 from shared.auth import Principal
 from shared.errors import Conflict
-from shared.jobs.models import JobOut
+from shared.jobs import project_jobs
+from shared.jobs.models import JobKind, JobOut
 from shared.projects import keywords, projects
 from shared.projects.models import KeywordIn, ProjectIn, ProjectOut, PropertyIn, PropertyOut
 from shared.search_console import connections, jobs
-from shared.search_console.models import GSC_BACKFILL_JOB, ConnectionIn, SyncIn
+from shared.search_console.models import ConnectionIn, SyncIn
 
 DEMO_TENANT = "org_demo"
 DEMO_USER = "auth0|demo-user"
@@ -70,11 +71,13 @@ def connect_search_console(server: SearchConsoleServer, project_id: uuid.UUID, *
     prop = demo_property(project_id)
     key_file = server.register_service_account([DEMO_SITE_URL], name="kestrel-demo")
     connections.connect(principal, project_id, prop.id, ConnectionIn.model_validate({"credential": key_file}))
-    earlier = jobs.list_jobs(principal, project_id, kind=GSC_BACKFILL_JOB, status=None, limit=1, cursor=None)
+    earlier = project_jobs.list_jobs(
+        principal, project_id, kind=JobKind.GSC_BACKFILL, status=None, limit=1, cursor=None
+    )
     if earlier.items:
         return earlier.items[0]
     if backfill_days <= 0:
         return None
     yesterday = server.today - dt.timedelta(days=1)
     backfill = SyncIn(start_date=yesterday - dt.timedelta(days=backfill_days - 1), end_date=yesterday)
-    return jobs.start_sync(principal, project_id, prop.id, backfill, kind=GSC_BACKFILL_JOB)
+    return jobs.start_sync(principal, project_id, prop.id, backfill, kind=JobKind.GSC_BACKFILL)

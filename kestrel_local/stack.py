@@ -26,6 +26,7 @@ from kestrel_local.identity import LocalIdentity
 from kestrel_local.mail import Mailbox, TopicPublisher
 from kestrel_local.model import StackSpec
 from kestrel_local.moto_server import MotoServer, start_moto
+from kestrel_local.packaging import package_local_template
 from kestrel_local.postgres import LocalDatabase, provision, start_embedded
 from kestrel_local.provision import ProvisionedStack
 from kestrel_local.provision import provision as provision_resources
@@ -33,7 +34,7 @@ from kestrel_local.queues_state import restore_queues, save_queues
 from kestrel_local.runner import QueueRunner
 from kestrel_local.schedules import Scheduler
 from kestrel_local.search_console import SearchConsoleServer
-from kestrel_local.template import load_stack, package_local_template
+from kestrel_local.template import load_stack
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 

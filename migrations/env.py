@@ -5,7 +5,7 @@ from sqlalchemy import Connection
 
 from shared.db import make_engine, owner_url
 from shared.schema import include_name, metadata
-from shared.settings import get_settings
+from shared.settings import MigrationDatabase, settings_of
 
 target_metadata = metadata
 
@@ -25,7 +25,7 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run_migrations(connection)
 else:
-    engine = make_engine(owner_url(get_settings()), pool_size=1)
+    engine = make_engine(owner_url(settings_of(MigrationDatabase)), pool_size=1)
     with engine.connect() as conn:
         run_migrations(conn)
     engine.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import aws
-from shared.settings import Settings, get_settings
+from shared.settings import Database, MigrationDatabase, settings_of
 
 APP_ROLE = "kestrel_app"
 UNIQUE_VIOLATION = "23505"
@@ -34,7 +34,7 @@ def _psycopg_url(raw: str) -> URL:
     return url.set(drivername="postgresql+psycopg")
 
 
-def _url_from_secret(secret_id: str, settings: Settings) -> URL:
+def _url_from_secret(secret_id: str, settings: Database) -> URL:
     creds = aws.secret_json(secret_id)
     return URL.create(
         "postgresql+psycopg",
@@ -47,17 +47,17 @@ def _url_from_secret(secret_id: str, settings: Settings) -> URL:
     )
 
 
-def app_url(settings: Settings) -> URL:
+def app_url(settings: Database) -> URL:
     if settings.database_url is not None:
         return _psycopg_url(settings.database_url.get_secret_value())
-    if settings.db_secret_arn is None:
+    if settings.db_secret_arn is None:  # Database's validator rules this out; mypy needs the narrowing
         raise RuntimeError(
             "No database configured: set KESTREL_DATABASE_URL, or KESTREL_DB_HOST and KESTREL_DB_SECRET_ARN"
         )
     return _url_from_secret(settings.db_secret_arn, settings)
 
 
-def owner_url(settings: Settings) -> URL:
+def owner_url(settings: MigrationDatabase) -> URL:
     """The schema owner's URL: for migrations only."""
     if settings.migration_database_url is not None:
         return _psycopg_url(settings.migration_database_url.get_secret_value())
@@ -65,7 +65,7 @@ def owner_url(settings: Settings) -> URL:
         raise RuntimeError(
             "No owner database configured: set KESTREL_MIGRATION_DATABASE_URL or KESTREL_DB_OWNER_SECRET_ARN"
         )
-    return _url_from_secret(settings.db_owner_secret_arn, settings)
+    return _url_from_secret(settings.db_owner_secret_arn, settings_of(Database))
 
 
 def make_engine(url: URL, *, pool_size: int = 2) -> Engine:
@@ -82,7 +82,7 @@ def make_engine(url: URL, *, pool_size: int = 2) -> Engine:
 @cache
 def app_engine() -> Engine:
     """One engine per execution environment: connections are reused across warm invocations."""
-    return make_engine(app_url(get_settings()))
+    return make_engine(app_url(settings_of(Database)))
 
 
 @cache
@@ -96,7 +96,7 @@ def tenant_transaction(tenant_id: str) -> Iterator[TenantSession]:
 
     Commits when the block ends, rolls back on an exception.
     """
-    settings = get_settings()
+    settings = settings_of(Database)
     with _tenant_sessions()() as session, session.begin():
         session.tenant_id = tenant_id
         session.execute(
@@ -111,6 +111,27 @@ def tenant_transaction(tenant_id: str) -> Iterator[TenantSession]:
                 "statement_timeout": f"{settings.db_statement_timeout_ms}ms",
             },
         )
+        yield session
+
+
+class SystemSession(Session):
+    """A transaction bound to no tenant: row-level security shows it no tenant's rows.
+
+    Only cross-tenant reads take it (the schedules' fan-outs), and they read through SECURITY DEFINER
+    functions that return identifiers alone (``kestrel_syncable_properties()``, ``kestrel_rollup_backlog()``).
+    """
+
+
+@cache
+def _system_sessions() -> sessionmaker[SystemSession]:
+    return sessionmaker(app_engine(), class_=SystemSession, expire_on_commit=False)
+
+
+@contextmanager
+def system_transaction() -> Iterator[SystemSession]:
+    """The one explicit way to read across tenants: no tenant set, so no tenant table is visible."""
+    with _system_sessions()() as session, session.begin():
+        session.execute(text("SELECT set_config('app.tenant_id', '', true)"))
         yield session
 
 

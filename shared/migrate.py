@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from shared import aws
 from shared.db import APP_ROLE, make_engine, owner_url
 from shared.health import MIGRATIONS_DIR
-from shared.settings import Settings, get_settings
+from shared.settings import Database, MigrationDatabase, settings_of
 
 
 def alembic_config() -> Config:
@@ -31,7 +31,7 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
         command.downgrade(config, revision)
 
 
-def set_app_role_password(engine: Engine, settings: Settings) -> None:
+def set_app_role_password(engine: Engine, settings: Database) -> None:
     """In AWS the application role's password lives in Secrets Manager; give the role that password."""
     if settings.db_secret_arn is None:
         return
@@ -42,10 +42,9 @@ def set_app_role_password(engine: Engine, settings: Settings) -> None:
 
 
 def migrate_to_head() -> None:
-    settings = get_settings()
-    engine = make_engine(owner_url(settings), pool_size=1)
+    engine = make_engine(owner_url(settings_of(MigrationDatabase)), pool_size=1)
     try:
         upgrade(engine)
-        set_app_role_password(engine, settings)
+        set_app_role_password(engine, settings_of(Database))
     finally:
         engine.dispose()

@@ -11,17 +11,17 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from sentry_sdk.integrations.aws_lambda import AwsLambdaIntegration
 
 from shared import aws
-from shared.settings import get_settings
+from shared.settings import Platform, settings_of
 
 SERVICE = "kestrel"
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(service=SERVICE, namespace=f"Kestrel/{get_settings().stage}")
+metrics = Metrics(service=SERVICE)  # namespace: POWERTOOLS_METRICS_NAMESPACE, else Kestrel/<stage> at cold start
 
 
 def _sentry_dsn() -> str | None:
-    settings = get_settings()
+    settings = settings_of(Platform)
     if settings.sentry_dsn is not None:
         return settings.sentry_dsn.get_secret_value()
     if settings.sentry_dsn_secret_name:
@@ -40,11 +40,19 @@ def init_sentry() -> bool:
         return False
     sentry_sdk.init(
         dsn=dsn,
-        environment=get_settings().stage,
+        environment=settings_of(Platform).stage,
         integrations=[AwsLambdaIntegration(timeout_warning=True)],
         traces_sample_rate=0.0,
     )
     return True
+
+
+@cache
+def start_observability() -> None:
+    """At cold start: the metrics namespace (unless POWERTOOLS_METRICS_NAMESPACE names one), then Sentry."""
+    if not metrics.namespace:
+        metrics.namespace = f"Kestrel/{settings_of(Platform).stage}"
+    init_sentry()
 
 
 def report_to_sentry(exc: BaseException, **context: Any) -> None:
@@ -54,8 +62,3 @@ def report_to_sentry(exc: BaseException, **context: Any) -> None:
         for key, value in context.items():
             scope.set_extra(key, value)
         sentry_sdk.capture_exception(exc)
-
-
-def flush_sentry() -> None:
-    if init_sentry():
-        sentry_sdk.flush(timeout=2)

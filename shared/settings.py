@@ -1,78 +1,178 @@
-"""Typed runtime configuration, read once from the environment.
+"""Typed runtime configuration: small models read from the environment, checked at cold start.
 
-This is the only module that looks at environment variables. In AWS the values
-come from serverless.yml (function environment); locally from the local stack
-or the test fixtures. boto3 reads its own standard variables (AWS_REGION,
+This is the only module that looks at ``KESTREL_*`` environment variables. In AWS
+the values come from serverless.yml (each function's environment); locally the
+local stack sets them from the same template, and the tests set them to their own
+resources. Nothing here defaults to a local value: a deployed function missing a
+setting fails its cold start with a message naming the variable
+(``require_settings``, called by the HTTP and worker runtimes with the models the
+function declares). boto3 reads its own standard variables (AWS_REGION,
 AWS_ENDPOINT_URL, credentials) itself.
+
+Each model is one concern; code reads the one it needs with ``settings_of(Model)``.
 """
 
-from functools import lru_cache
-from typing import Literal
+from functools import cache
+from typing import Literal, Self, cast
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.errors import ConfigurationError
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KESTREL_", extra="ignore", frozen=True)
+ENV_PREFIX = "KESTREL_"
 
-    stage: str = Field(default="local", description="Deployment stage: dev, prod, local or test.")
 
-    # Database. Locally a URL; in AWS the RDS Proxy endpoint plus a Secrets Manager
-    # secret holding {"username", "password"} for the application role.
+class SettingsModel(BaseSettings):
+    """One concern's settings, read from ``KESTREL_<FIELD>`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+
+class Platform(SettingsModel):
+    """What every function is: its stage, and where its errors go."""
+
+    stage: Literal["dev", "prod", "local", "test"]
+    # Sentry: either a DSN directly (local) or the name of a secret holding it; neither turns Sentry off.
+    sentry_dsn: SecretStr | None = None
+    sentry_dsn_secret_name: str | None = None
+
+
+class Database(SettingsModel):
+    """The application's database. Locally a URL; in AWS the RDS Proxy endpoint plus a Secrets Manager secret
+    holding {"username", "password"} for the application role."""
+
     database_url: SecretStr | None = None
     db_host: str | None = None
     db_port: int = 5432
     db_name: str = "kestrel"
     db_secret_arn: str | None = None
     db_sslmode: Literal["disable", "prefer", "require", "verify-full"] = "require"
-    # Owner credentials: only migrations use them (never the request path).
-    migration_database_url: SecretStr | None = None
-    db_owner_secret_arn: str | None = None
-
-    # Per-transaction guards: a stuck lock or query fails fast (and is retried as
-    # a transient error) instead of holding a Lambda until its timeout.
+    # Per-transaction guards: a stuck lock or query fails fast (and is retried as a transient error)
+    # instead of holding a Lambda until its timeout.
     db_lock_timeout_ms: int = 5_000
     db_statement_timeout_ms: int = 60_000
 
-    uploads_bucket: str = "kestrel-local-uploads"
-    upload_url_expiry_seconds: int = 900
-    # Row chunks between gsc_sync (and file imports) and gsc_ingest: gzip NDJSON, expired by a lifecycle rule.
-    chunks_bucket: str = "kestrel-local-chunks"
+    @model_validator(mode="after")
+    def _one_way_to_connect(self) -> Self:
+        if self.database_url is None and (self.db_host is None or self.db_secret_arn is None):
+            raise ValueError(f"set {ENV_PREFIX}DATABASE_URL, or {ENV_PREFIX}DB_HOST and {ENV_PREFIX}DB_SECRET_ARN")
+        return self
 
-    # Queues a function sends work to (besides its own, KESTREL_QUEUE_URL).
-    gsc_sync_queue_url: str | None = None
-    gsc_ingest_queue_url: str | None = None
-    rollup_queue_url: str | None = None
-    # A load asks for its property's rollup this much later, so that the loads of a sync's chunks
-    # share one rollup instead of each rebuilding the same days (SQS allows up to 900 s).
+
+class MigrationDatabase(SettingsModel):
+    """The schema owner's credentials: only migrations use them (never the request path)."""
+
+    migration_database_url: SecretStr | None = None
+    db_owner_secret_arn: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_connect(self) -> Self:
+        if self.migration_database_url is None and self.db_owner_secret_arn is None:
+            raise ValueError(f"set {ENV_PREFIX}MIGRATION_DATABASE_URL or {ENV_PREFIX}DB_OWNER_SECRET_ARN")
+        return self
+
+
+class Api(SettingsModel):
+    """The HTTP API: the JWT issuer (the Auth0 tenant URL), shown in the OpenAPI document."""
+
+    auth_issuer: str
+
+
+class WorkerQueues(SettingsModel):
+    """A worker's own dead-letter queue, where permanent failures are quarantined with their reason."""
+
+    dlq_url: str
+
+
+class Uploads(SettingsModel):
+    """Customer uploads: presigned PUTs into the uploads bucket (read back by file_import)."""
+
+    uploads_bucket: str
+    upload_url_expiry_seconds: int = 900
+
+
+class Chunks(SettingsModel):
+    """Row chunks between gsc_sync (and file imports) and gsc_ingest: gzip NDJSON, expired by a lifecycle rule."""
+
+    chunks_bucket: str
+
+
+class SyncQueue(SettingsModel):
+    """gsc_sync's queue, for the functions that start syncs."""
+
+    gsc_sync_queue_url: str
+
+
+class IngestQueue(SettingsModel):
+    """gsc_ingest's queue, for the functions that write chunks."""
+
+    gsc_ingest_queue_url: str
+
+
+class RollupQueue(SettingsModel):
+    """rollup's queue. A load asks for its property's rollup ``rollup_delay_seconds`` later, so that the loads
+    of a sync's chunks share one rollup instead of each rebuilding the same days (SQS allows up to 900 s)."""
+
+    rollup_queue_url: str
     rollup_delay_seconds: int = Field(default=10, ge=0, le=900)
 
-    # Google Search Console. Locally these point at kestrel_local's stand-in server; a service
-    # account key file carries its own token_uri, which wins over gsc_token_uri.
-    gsc_api_base_url: str = "https://searchconsole.googleapis.com/webmasters/v3"
-    gsc_token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a password)
-    # Each property's credential is the secret ``{gsc_secret_prefix}{tenant_id}/{property_id}``.
-    gsc_secret_prefix: str = "kestrel/local/gsc/"  # noqa: S105 (a name prefix, not a password)
+
+class SearchConsoleCredentials(SettingsModel):
+    """Where properties' credentials live: the secret ``{gsc_secret_prefix}{tenant_id}/{property_id}``."""
+
+    gsc_secret_prefix: str
     # The KMS key new credential secrets are encrypted with (None: Secrets Manager's default key).
     secrets_kms_key_id: str | None = None
+
+
+class SearchConsoleApi(SettingsModel):
+    """The Google Search Console API. Locally these point at kestrel_local's stand-in server; a service
+    account key file carries its own token_uri, which wins over ``gsc_token_uri``."""
+
+    gsc_api_base_url: str = "https://searchconsole.googleapis.com/webmasters/v3"
+    gsc_token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a password)
     # In-invocation retries of 429 / 5xx before the message goes back to SQS (which retries again).
     gsc_max_attempts: int = 4
     gsc_backoff_seconds: float = 1.0
     gsc_timeout_seconds: float = 60.0
 
-    # Worker runtime: the function's own dead-letter queue, where permanent
-    # failures are quarantined with their reason.
-    dlq_url: str | None = None
 
-    # Sentry: either a DSN directly (local) or the name of a secret holding it.
-    sentry_dsn: SecretStr | None = None
-    sentry_dsn_secret_name: str | None = None
-
-    # The JWT issuer (Auth0 tenant URL); shown in the OpenAPI document.
-    auth_issuer: str | None = None
+@cache
+def _read(model: type[SettingsModel]) -> SettingsModel:
+    try:
+        return model()
+    except ValidationError as exc:
+        raise ConfigurationError(_explain(model, exc)) from exc
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+def settings_of[S: SettingsModel](model: type[S]) -> S:
+    """The ``model`` settings of this execution environment, read once."""
+    return cast(S, _read(model))
+
+
+def forget_settings() -> None:
+    """Read the environment again on next use (the local stack and tests reconfigure a long-lived process)."""
+    _read.cache_clear()
+
+
+def require_settings(*models: type[SettingsModel]) -> None:
+    """Read every model now (at cold start); one error names every missing or invalid variable."""
+    problems: list[str] = []
+    wanted: tuple[type[SettingsModel], ...] = (Platform, *models)
+    for model in dict.fromkeys(wanted):
+        try:
+            _read(model)
+        except ConfigurationError as exc:
+            problems.append(exc.detail)
+    if problems:
+        raise ConfigurationError("Missing or invalid settings: " + "; ".join(problems))
+
+
+def _explain(model: type[SettingsModel], exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        names = [str(loc) for loc in error["loc"]]
+        variable = f"{ENV_PREFIX}{names[0].upper()}" if names else model.__name__
+        parts.append(f"{variable} ({error['msg']})" if names else f"{model.__name__}: {error['msg']}")
+    return f"{model.__name__}: " + ", ".join(parts)

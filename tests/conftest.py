@@ -74,6 +74,7 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
         "KESTREL_GSC_SECRET_PREFIX": "kestrel/test/gsc/",
         "KESTREL_DB_LOCK_TIMEOUT_MS": "1000",
         "KESTREL_SENTRY_DSN": sentry.dsn,
+        "KESTREL_AUTH_ISSUER": "https://auth.test.kestrel.example/",
         "AWS_ENDPOINT_URL": moto.endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

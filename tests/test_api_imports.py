@@ -17,11 +17,10 @@ from botocore.exceptions import ClientError
 
 from kestrel_local.search_console import SearchConsoleServer
 from shared.db import tenant_transaction
-from shared.jobs.models import SEARCH_CONSOLE_KINDS
 from shared.runtime.http import openapi_document
-from shared.search_console.data import progress as gsc_progress
-from shared.search_console.models import FRESH_DAYS, GSC_JOB_KINDS, HISTORY_DAYS, SyncDayMessage
-from shared.settings import get_settings
+from shared.search_console import progress as gsc_progress
+from shared.search_console.models import FRESH_DAYS, HISTORY_DAYS, SyncDayMessage
+from shared.settings import SearchConsoleCredentials, SyncQueue, forget_settings, settings_of
 from tests.conftest import REGION
 from tests.support.api import ApiClient
 from tests.support.http_events import ALL_PERMISSIONS
@@ -90,7 +89,7 @@ def connected(imports, prop_path, gsc) -> dict[str, str]:
 
 
 def secret_value(tenant_id: str, property_id: str) -> dict[str, Any] | None:
-    name = f"{get_settings().gsc_secret_prefix}{tenant_id}/{property_id}"
+    name = f"{settings_of(SearchConsoleCredentials).gsc_secret_prefix}{tenant_id}/{property_id}"
     try:
         raw = boto3.client("secretsmanager", region_name=REGION).get_secret_value(SecretId=name)["SecretString"]
     except ClientError as exc:
@@ -113,7 +112,7 @@ def assert_no_secret(raw: str, credential: dict[str, str]) -> None:
 def take_sync_messages(job_id: str, expected: int) -> list[SyncDayMessage]:
     """Receive and delete the job's day messages from the shared sync queue, leaving other jobs' alone."""
     client = sqs()
-    url = get_settings().gsc_sync_queue_url
+    url = settings_of(SyncQueue).gsc_sync_queue_url
     found: list[SyncDayMessage] = []
     quiet_polls = 0
     deadline = time.monotonic() + 60
@@ -411,12 +410,12 @@ def test_syncing_needs_a_connected_active_property(api, imports, prop_path, gsc)
 
 
 def test_a_job_whose_days_cannot_be_queued_fails_with_the_reason(imports, project, prop_path, connected):
-    missing_queue = get_settings().gsc_sync_queue_url.rsplit("/", 1)[0] + "/no-such-queue"  # type: ignore[union-attr]
+    missing_queue = settings_of(SyncQueue).gsc_sync_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KESTREL_GSC_SYNC_QUEUE_URL", missing_queue)
-        get_settings.cache_clear()
+        forget_settings()
         reply = imports.post(f"{prop_path}/syncs", {"start_date": days_ago(3), "end_date": days_ago(1)})
-    get_settings.cache_clear()
+    forget_settings()
     assert reply.status == 500
     [job] = imports.get(f"/v1/projects/{project['id']}/jobs").json["items"]
     assert job["status"] == "failed"
@@ -750,10 +749,6 @@ def test_openapi_document_of_the_imports_api(imports_handler):
     connection_out = json.dumps(document["components"]["schemas"]["ConnectionOut"])
     assert "private_key" not in connection_out
     assert "refresh_token" not in connection_out
-
-
-def test_search_console_job_kinds_agree():
-    assert set(GSC_JOB_KINDS) == SEARCH_CONSOLE_KINDS
 
 
 def test_every_permission_used_is_one_tokens_carry():

@@ -66,11 +66,11 @@ def aws_configured(fresh_database, monkeypatch):
     monkeypatch.setenv("KESTREL_DB_HOST", url.query["host"])
     monkeypatch.setenv("KESTREL_DB_NAME", fresh_database.name)
     monkeypatch.setenv("KESTREL_DB_SSLMODE", "disable")
-    from shared.settings import get_settings
+    from shared.settings import forget_settings
 
-    get_settings.cache_clear()
+    forget_settings()
     yield fresh_database
-    get_settings.cache_clear()
+    forget_settings()
 
 
 def _event(request_type: str, response_url: str) -> dict:
@@ -106,10 +106,10 @@ def test_deploy_migrates_to_head_and_answers_cloudformation(aws_configured):
 
 def test_a_failed_migration_reports_failed_with_the_reason(aws_configured, monkeypatch):
     from functions.db_migrate.handler import handler
-    from shared.settings import get_settings
+    from shared.settings import forget_settings
 
     monkeypatch.setenv("KESTREL_DB_NAME", "no_such_database")
-    get_settings.cache_clear()
+    forget_settings()
     responses = CloudFormationResponses()
     context: Any = LocalLambdaContext(function_name="db_migrate")
     handler(_event("Create", responses.url), context)

@@ -35,13 +35,13 @@ def queues(platform):
 def worker(queues):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
-        from shared.settings import get_settings
+        from shared.settings import forget_settings
 
-        get_settings.cache_clear()
+        forget_settings()
         from functions.file_import.handler import handler
 
         yield handler
-        get_settings.cache_clear()
+        forget_settings()
 
 
 def start_import(api, project, data: bytes) -> dict:
@@ -218,17 +218,19 @@ def test_importing_the_same_file_twice_adds_nothing_the_second_time(api, project
     assert keyword_texts(api, project) == ["boots", "shoes", "socks"]
 
 
+UNKNOWN_GHOST = "Unknown tenant 'org_ghost': the organization has no Kestrel account."
+
+
 def test_upload_for_an_unknown_tenant_is_quarantined(api, queues, worker, sentry):
     key = f"uploads/org_ghost/keyword-imports/{uuid.uuid4()}.csv"
     s3().put_object(Bucket=UPLOADS_BUCKET, Key=key, Body=b"keyword\nx\n")
     assert deliver(worker, receive(queues.url, 1), queues, function_name="file_import") == set()
     quarantined = dlq_messages(queues)
     assert len(quarantined) == 1
-    assert (
-        quarantined[0]["MessageAttributes"]["kestrel.quarantine_reason"]["StringValue"] == "Unknown tenant 'org_ghost'."
-    )
+    assert quarantined[0]["MessageAttributes"]["kestrel.quarantine_reason"]["StringValue"] == UNKNOWN_GHOST
     assert unquote_plus(json.loads(quarantined[0]["Body"])["Records"][0]["s3"]["object"]["key"]) == key
-    assert ("PermanentError", "Unknown tenant 'org_ghost'.") in sentry.exceptions()
+    assert quarantined[0]["MessageAttributes"]["kestrel.error_type"]["StringValue"] == "UnknownTenant"
+    assert ("UnknownTenant", UNKNOWN_GHOST) in sentry.exceptions()
 
 
 def test_upload_outside_the_key_layout_is_quarantined(queues, worker):

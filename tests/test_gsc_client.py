@@ -22,7 +22,7 @@ from shared.search_console.client import (
     verify_access,
 )
 from shared.search_console.models import GscCredential
-from shared.settings import get_settings
+from shared.settings import SearchConsoleApi, forget_settings, settings_of
 
 TODAY = dt.date(2026, 11, 22)
 SITE = "sc-domain:client.example"
@@ -209,16 +209,16 @@ def test_network_errors_are_retried_then_transient(
     server: SearchConsoleServer, service_account: GscCredential, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KESTREL_GSC_API_BASE_URL", "http://127.0.0.1:9/webmasters/v3")  # discard: nothing listens
-    get_settings.cache_clear()
+    forget_settings()
     try:
         waits = Clock()
         client = SearchConsoleClient(google_credentials_for(service_account), sleep=waits.record_only)
         with pytest.raises(TransientError, match="network error"):
             client.query(SITE, WEEK)
-        assert len(waits.slept) == get_settings().gsc_max_attempts - 1
+        assert len(waits.slept) == settings_of(SearchConsoleApi).gsc_max_attempts - 1
     finally:
         monkeypatch.undo()
-        get_settings.cache_clear()
+        forget_settings()
 
 
 def test_verify_access(server: SearchConsoleServer, service_account: GscCredential) -> None:

@@ -21,30 +21,25 @@ from sqlalchemy import select
 
 from shared.auth import Principal
 from shared.db import tenant_transaction
-from shared.errors import InvalidRequest, NotFound
+from shared.errors import InvalidRequest, NotFound, RejectedFile
 from shared.jobs.data import jobs
-from shared.jobs.models import JobOut
+from shared.jobs.models import JobErrors, JobOut
 from shared.projects import projects
 from shared.projects.models import ProjectIn, PropertyIn
 from shared.search_console import chunks as gsc_chunks
 from shared.search_console import ingest as gsc_ingest
-from shared.search_console.data import progress
-from shared.search_console.exports import files as gsc_export_files
+from shared.search_console import progress
 from shared.search_console.exports import importer
-from shared.search_console.exports.files import (
-    DateReader,
-    NumberReader,
-    RejectedFile,
-    RowAggregator,
-    ValueProblem,
-    date_range_in,
-    read_bulk_export,
-    read_ui_export,
-    ui_snapshots,
-)
+from shared.search_console.exports.aggregation import RowAggregator
+from shared.search_console.exports.bulk import BulkLine, read_bulk_export
+from shared.search_console.exports.csv_text import buffered
+from shared.search_console.exports.dates import DateReader, date_range_in
+from shared.search_console.exports.numbers import NumberReader
+from shared.search_console.exports.problems import ValueProblem
+from shared.search_console.exports.ui import read_ui_export, ui_snapshots
 from shared.search_console.models import GscExportImportIn, LoadChunkMessage
 from shared.search_console.tables import GscExportSnapshot, GscRow
-from shared.settings import get_settings
+from shared.settings import IngestQueue, forget_settings, settings_of
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, notify_on_uploads, put_presigned, receive, s3, sqs
 from tests.support.tenants import new_tenant
@@ -175,7 +170,7 @@ def by_key(rows):
 
 
 def errors_by_line(errors) -> dict[int, str]:
-    items = errors.items if isinstance(errors, gsc_export_files.LineErrors) else errors
+    items = errors.items if isinstance(errors, JobErrors) else errors
     return {error["line"]: error["reason"] for error in items}
 
 
@@ -428,8 +423,8 @@ def test_snapshot_ranges_come_from_filters_then_the_request_then_dates_csv():
 
 
 # ---------------------------------------------------------------- bulk export parsing
-def parse_bulk(content: bytes, site_url: str = SITE) -> list[gsc_export_files.BulkLine]:
-    return list(read_bulk_export(gsc_export_files.buffered(io.BytesIO(content)), site_url=site_url, today=TODAY))
+def parse_bulk(content: bytes, site_url: str = SITE) -> list[BulkLine]:
+    return list(read_bulk_export(buffered(io.BytesIO(content)), site_url=site_url, today=TODAY))
 
 
 def test_bulk_lines_are_read_or_rejected_with_line_numbers():
@@ -541,11 +536,11 @@ def worker(queues):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
         patch.setenv("KESTREL_UPLOADS_BUCKET", UPLOADS_BUCKET)
-        get_settings.cache_clear()
+        forget_settings()
         from functions.file_import.handler import handler
 
         yield handler
-    get_settings.cache_clear()
+    forget_settings()
 
 
 @dataclass(frozen=True)
@@ -615,7 +610,7 @@ def chunk_keys(site: Site, job_id: uuid.UUID) -> list[str]:
 
 def load_messages(job_id: uuid.UUID, expected: int, *, timeout: float = 10.0) -> list[LoadChunkMessage]:
     """Take this job's load messages off the shared ingest queue; others' go back at once."""
-    queue_url = get_settings().gsc_ingest_queue_url
+    queue_url = settings_of(IngestQueue).gsc_ingest_queue_url
     found: list[LoadChunkMessage] = []
     deadline = time.monotonic() + timeout
     while len(found) < expected or (expected == 0 and time.monotonic() < deadline):

@@ -15,14 +15,15 @@ from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.errors import PermanentError
 from shared.jobs.data import jobs
+from shared.jobs.models import JobKind
 from shared.projects import projects
 from shared.projects.models import ProjectIn, PropertyIn
 from shared.runtime.worker import classify
 from shared.search_console import chunks as gsc_chunks
-from shared.search_console.data import progress as gsc_progress
+from shared.search_console import progress as gsc_progress
 from shared.search_console.data import rows as gsc_rows
 from shared.search_console.ingest import ChunkRejected, load_chunk
-from shared.search_console.models import GSC_BACKFILL_JOB, LoadChunkMessage
+from shared.search_console.models import LoadChunkMessage
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, receive, s3, sqs
 from tests.support.tenants import new_tenant
@@ -43,13 +44,13 @@ def queues(platform):
 def worker(queues):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
-        from shared.settings import get_settings
+        from shared.settings import forget_settings
 
-        get_settings.cache_clear()
+        forget_settings()
         from functions.gsc_ingest.handler import handler
 
         yield handler
-        get_settings.cache_clear()
+        forget_settings()
 
 
 @dataclass
@@ -107,7 +108,7 @@ def rows_for(day: dt.date, count: int, *, search_type: str = "web", clicks_bump:
 
 def new_job(site: Site, days: list[dt.date] | None = None) -> uuid.UUID:
     with tenant_transaction(site.tenant_id) as session:
-        job = jobs.create(session, kind=GSC_BACKFILL_JOB, project_id=site.project_id, input={}, created_by=None)
+        job = jobs.create(session, kind=JobKind.GSC_BACKFILL, project_id=site.project_id, input={}, created_by=None)
         gsc_progress.create_days(session, job.id, site.property_id, days or [DAY_1])
         return job.id
 

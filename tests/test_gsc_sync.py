@@ -14,23 +14,21 @@ from sqlalchemy.exc import DBAPIError
 
 from kestrel_local.search_console import SearchConsoleServer, SyntheticConfig, parse_request, run_query
 from shared.dates import utc_today
-from shared.db import tenant_transaction
+from shared.db import system_transaction, tenant_transaction
 from shared.errors import InvalidRequest, TransientError
 from shared.jobs.data import jobs
+from shared.jobs.models import JobKind
 from shared.jobs.tables import Job
 from shared.projects.data import projects
 from shared.projects.tables import Property
 from shared.runtime.cache import reset_cached_runtime
 from shared.search_console import chunks as gsc_chunks
 from shared.search_console import credentials as gsc_credentials
+from shared.search_console import progress
 from shared.search_console import sync as gsc_sync
 from shared.search_console.client import SearchConsoleClient
-from shared.search_console.data import progress
 from shared.search_console.data import schedule as gsc_schedule
 from shared.search_console.models import (
-    GSC_BACKFILL_JOB,
-    GSC_EXPORT_JOB,
-    GSC_SYNC_JOB,
     HISTORY_DAYS,
     SEARCH_TYPES,
     GscCredential,
@@ -38,7 +36,7 @@ from shared.search_console.models import (
     SyncDayMessage,
 )
 from shared.search_console.tables import GscChunk, GscJobDay
-from shared.settings import get_settings
+from shared.settings import IngestQueue, settings_of
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import WorkerQueues, create_worker_queues, deliver, queue_depth, receive, sqs
 from tests.support.tenants import new_tenant
@@ -129,7 +127,9 @@ def add_property(
     return Prop(tenant_id=tenant_id, id=property_id, site_url=site_url, credential=issued)
 
 
-def start_job(prop: Prop, days: list[dt.date], search_types: list[str], *, kind: str = GSC_BACKFILL_JOB) -> uuid.UUID:
+def start_job(
+    prop: Prop, days: list[dt.date], search_types: list[str], *, kind: JobKind = JobKind.GSC_BACKFILL
+) -> uuid.UUID:
     with tenant_transaction(prop.tenant_id) as session:
         orm_prop = session.get(Property, prop.id)
         assert orm_prop is not None
@@ -174,7 +174,7 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
 
 def take_loads(job_id: uuid.UUID) -> list[LoadChunkMessage]:
     """This job's load messages on the (shared) ingest queue, deleted; other tests' messages are left visible."""
-    queue_url = get_settings().gsc_ingest_queue_url
+    queue_url = settings_of(IngestQueue).gsc_ingest_queue_url
     assert queue_url
     mine: list[LoadChunkMessage] = []
     others: list[str] = []
@@ -254,13 +254,13 @@ def test_create_sync_job_has_one_pending_day_per_date(env: Env) -> None:
         job = gsc_sync.create_sync_job(
             session,
             orm_prop,
-            kind=GSC_BACKFILL_JOB,
+            kind=JobKind.GSC_BACKFILL,
             start_date=dt.date(2026, 10, 1),
             end_date=dt.date(2026, 10, 5),
             search_types=["web", "image"],
             created_by="auth0|tester",
         )
-        assert job.kind == GSC_BACKFILL_JOB
+        assert job.kind == JobKind.GSC_BACKFILL
         assert job.status == "pending"
         assert job.project_id == orm_prop.project_id
         assert job.counters["days_total"] == 5
@@ -275,7 +275,7 @@ def test_create_sync_job_has_one_pending_day_per_date(env: Env) -> None:
             gsc_sync.create_sync_job(
                 session,
                 orm_prop,
-                kind=GSC_EXPORT_JOB,
+                kind=JobKind.GSC_EXPORT_IMPORT,
                 start_date=dt.date(2026, 10, 1),
                 end_date=dt.date(2026, 10, 1),
                 search_types=["web"],
@@ -474,7 +474,10 @@ def test_a_refused_credential_fails_the_job_and_the_connection(
     assert (row.connection_status, row.connection_error) == ("failed", job.failure_reason)
     assert row.connection_checked_at is not None
     assert chunk_rows(prop, job_id) == []
-    assert (prop.tenant_id, prop.id) not in {(p.tenant_id, p.property_id) for p in gsc_schedule.syncable_properties()}
+    with system_transaction() as session:
+        assert (prop.tenant_id, prop.id) not in {
+            (p.tenant_id, p.property_id) for p in gsc_schedule.syncable_properties(session)
+        }
 
 
 def test_a_property_without_a_credential_fails_the_job(env: Env) -> None:
@@ -575,7 +578,9 @@ def world(env: Env) -> World:
 def scheduled_jobs(prop: Prop) -> list[Job]:
     with tenant_transaction(prop.tenant_id) as session:
         return list(
-            session.scalars(select(Job).where(Job.kind == GSC_SYNC_JOB, Job.created_by == "schedule").order_by(Job.id))
+            session.scalars(
+                select(Job).where(Job.kind == JobKind.GSC_SYNC, Job.created_by == "schedule").order_by(Job.id)
+            )
         )
 
 
@@ -636,7 +641,8 @@ def test_a_schedule_that_could_not_enqueue_reuses_its_job_on_retry(env: Env, mon
 
 
 def test_the_schedule_reads_identifiers_across_tenants_and_nothing_else(env: Env, world: World) -> None:
-    syncable = {(p.tenant_id, p.property_id) for p in gsc_schedule.syncable_properties()}
+    with system_transaction() as session:
+        syncable = {(p.tenant_id, p.property_id) for p in gsc_schedule.syncable_properties(session)}
     assert (world.active.tenant_id, world.active.id) in syncable
     assert (world.other_tenant.tenant_id, world.other_tenant.id) in syncable
     for prop in (world.paused, world.unconnected, world.failed):

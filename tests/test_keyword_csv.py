@@ -1,6 +1,7 @@
 import pytest
 
-from shared.projects.keyword_csv import RejectedFile, parse_keyword_csv
+from shared.errors import RejectedFile
+from shared.projects.keyword_csv import parse_keyword_csv
 
 
 def parse(text: str):

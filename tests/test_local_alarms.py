@@ -13,6 +13,7 @@ from kestrel_local.alarms import (
     Datapoint,
     LiveMetrics,
     MetricKey,
+    decide,
     statistic,
 )
 from kestrel_local.environments import FunctionStats
@@ -47,7 +48,7 @@ def _alarm(**overrides) -> AlarmSpec:
 
 
 def _decide(spec: AlarmSpec, window: list[Datapoint], current: str = OK) -> tuple[str, str]:
-    decided = AlarmEvaluator.decide(spec, window, current)
+    decided = decide(spec, window, current)
     return decided if decided is not None else (RETAIN, "")
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from kestrel_local.provision import provision
 from kestrel_local.template import load_stack
-from tests.support.local_stack import REGION, clients, fixture_template, isolated, isolated_stack
+from tests.support.local_stack import REGION, clients, isolated, isolated_stack, local_template
 
 
 def _receive(sqs, url, *, wait=1):
@@ -40,7 +40,12 @@ def test_the_file_import_queue_redrives_to_its_dlq(moto, stack):
     assert "KmsMasterKeyId" not in attributes
     dlq_attributes = aws.sqs.get_queue_attributes(QueueUrl=dlq.url, AttributeNames=["All"])["Attributes"]
     assert dlq_attributes["MessageRetentionPeriod"] == "1209600"
-    assert provisioned.dead_letter_queues() == {"FileImportDeadLetterQueue"}
+    # Each worker's queue redrives to a DLQ of its own, and only those are DLQs.
+    worker_queues = {source.queue for source in stack.event_sources}
+    assert "FileImportQueue" in worker_queues
+    assert provisioned.dead_letter_queues() == {
+        queue.removesuffix("Queue") + "DeadLetterQueue" for queue in worker_queues
+    }
 
     # The redrive policy works: a fifth failed receive moves the message to the DLQ.
     aws.sqs.purge_queue(QueueUrl=queue.url)  # the s3:TestEvent the uploads bucket sent
@@ -122,7 +127,7 @@ def test_a_changed_secret_or_queue_attribute_is_updated_in_place(moto, stack, tm
 
 
 def test_functions_given_another_endpoints_urls_are_refused(moto, tmp_path):
-    template, _ = isolated(fixture_template())
+    template, _ = isolated(local_template())
     stack = load_stack(template, stage="local", region=REGION, endpoint_url="http://127.0.0.1:1")
     with pytest.raises(RuntimeError, match="the functions were given"):
         provision(stack, clients=clients(moto.endpoint))

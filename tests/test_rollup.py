@@ -18,18 +18,20 @@ import pytest
 from sqlalchemy import text
 
 from shared.auth import Principal
-from shared.db import tenant_transaction
-from shared.errors import PermanentError
+from shared.db import system_transaction, tenant_transaction
+from shared.errors import ConfigurationError, UnknownTenant
 from shared.jobs.data import jobs
+from shared.jobs.models import JobKind
 from shared.projects import projects
 from shared.projects.models import ProjectIn, PropertyIn
 from shared.reports import rollup as gsc_rollup_logic
 from shared.reports.data import rollups
-from shared.reports.rollup import RollupResult, rollup_property, sweep
+from shared.reports.models.rollup import RollupPropertyMessage
+from shared.reports.rollup import RollupResult, request_rollup, rollup_property, sweep
 from shared.search_console import chunks as gsc_chunks
-from shared.search_console.data import progress
+from shared.search_console import progress
 from shared.search_console.ingest import load_chunk
-from shared.search_console.models import GSC_BACKFILL_JOB, LoadChunkMessage
+from shared.search_console.models import LoadChunkMessage
 from tests.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, receive, sqs
 from tests.support.tenants import new_tenant
@@ -88,15 +90,15 @@ def site(platform) -> Site:
 def rollup_queue(platform):
     """A fresh rollup queue (with its DLQ) that loads and the sweep send to, with a one-second delay."""
     queues = create_worker_queues(f"rollup-{uuid.uuid4().hex[:6]}")
-    from shared.settings import get_settings
+    from shared.settings import forget_settings
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KESTREL_ROLLUP_QUEUE_URL", queues.url)
         patch.setenv("KESTREL_ROLLUP_DELAY_SECONDS", "1")
         patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
-        get_settings.cache_clear()
+        forget_settings()
         yield queues
-    get_settings.cache_clear()
+    forget_settings()
 
 
 @pytest.fixture
@@ -155,7 +157,7 @@ def as_chunk_rows(rows: dict[Key, Values]) -> list[dict[str, Any]]:
 def load(site: Site, rows: dict[Key, Values], *, chunk_rows: int = 400) -> list[LoadChunkMessage]:
     """Write the rows as chunks of a new job and load them through gsc_ingest, one chunk after another."""
     with tenant_transaction(site.tenant_id) as session:
-        job = jobs.create(session, kind=GSC_BACKFILL_JOB, project_id=site.project_id, input={}, created_by=None)
+        job = jobs.create(session, kind=JobKind.GSC_BACKFILL, project_id=site.project_id, input={}, created_by=None)
     lines = as_chunk_rows(rows)
     messages = []
     for part, start in enumerate(range(0, len(lines), chunk_rows)):
@@ -392,14 +394,14 @@ def test_a_load_that_fails_queues_nothing(site, rollup_queue, monkeypatch):
 
 
 def test_a_failed_rollup_request_is_only_logged(site, platform, moto):
-    from shared.settings import get_settings
+    from shared.settings import forget_settings
 
     rows = make_rows([day(0)], seed=4)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KESTREL_ROLLUP_QUEUE_URL", f"{moto.endpoint}/123456789012/no-such-queue")
-        get_settings.cache_clear()
+        forget_settings()
         load(site, rows, chunk_rows=10_000)  # does not raise
-    get_settings.cache_clear()
+    forget_settings()
     assert pending(site) == {day(0)}  # the sweep will find it
     assert rollup_property(site.tenant_id, site.property_id) == RollupResult(days=1, weeks=1)
     assert_aggregates_match(site, rows)
@@ -448,12 +450,15 @@ def test_a_load_during_a_rollup_is_not_lost(site):
     assert pending(site) == set()
 
 
-def test_a_deleted_property_or_an_unknown_tenant(site):
+def test_a_deleted_property_or_an_unknown_tenant(site, worker):
     load(site, make_rows([day(0)], seed=8))
     projects.delete_property(site.principal, site.project_id, site.property_id)
     assert rollup_property(site.tenant_id, site.property_id) == RollupResult(days=0, weeks=0)
-    with pytest.raises(PermanentError, match="Unknown tenant"):
-        rollup_property(f"org_{uuid.uuid4().hex[:8]}", site.property_id)
+    from functions.rollup.handler import worker as rollup_worker
+
+    ghost = RollupPropertyMessage(tenant_id=f"org_{uuid.uuid4().hex[:8]}", property_id=site.property_id)
+    with pytest.raises(UnknownTenant, match="Unknown tenant"):  # the worker runtime checks the tenant
+        rollup_worker.process(ghost)
 
 
 def test_aggregates_of_one_tenant_are_invisible_to_another(platform, site):
@@ -481,7 +486,8 @@ def test_sweep_asks_for_every_property_with_pending_days_across_tenants(platform
         load(target, make_rows([day(0)], seed=10), chunk_rows=10_000)
     rollup_requests(rollup_queue.url, count=3)  # the loads' own requests, lost
     rollup_property(done.tenant_id, done.property_id)
-    backlog = {(target.tenant_id, target.property_id) for target in rollups.backlog()}
+    with system_transaction() as session:
+        backlog = {(target.tenant_id, target.property_id) for target in rollups.backlog(session)}
 
     sent = sweep()
     requests = rollup_requests(rollup_queue.url, count=sent)
@@ -493,15 +499,17 @@ def test_sweep_asks_for_every_property_with_pending_days_across_tenants(platform
     assert (done.tenant_id, done.property_id) not in backlog
 
 
-def test_sweep_without_a_queue_is_an_error(platform):
-    from shared.settings import get_settings
+def test_a_missing_rollup_queue_is_a_configuration_error_never_a_silent_drop(platform):
+    from shared.settings import forget_settings
 
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("KESTREL_ROLLUP_QUEUE_URL")
-        get_settings.cache_clear()
-        with pytest.raises(PermanentError, match="KESTREL_ROLLUP_QUEUE_URL"):
+        forget_settings()
+        with pytest.raises(ConfigurationError, match="KESTREL_ROLLUP_QUEUE_URL"):
             sweep()
-    get_settings.cache_clear()
+        with pytest.raises(ConfigurationError, match="KESTREL_ROLLUP_QUEUE_URL"):
+            request_rollup("org_any", uuid.uuid4())
+    forget_settings()
 
 
 def test_the_handler_rolls_up_a_property_and_fans_the_sweep_out(site, rollup_queue, worker):
@@ -522,7 +530,8 @@ def test_the_handler_rolls_up_a_property_and_fans_the_sweep_out(site, rollup_que
     assert pending(site) == {day(7)}
     sqs().send_message(QueueUrl=rollup_queue.url, MessageBody='{"kind": "sweep"}')
     assert deliver(worker, receive(rollup_queue.url, 1), rollup_queue, function_name="rollup") == set()
-    backlog = rollups.backlog()
+    with system_transaction() as session:
+        backlog = rollups.backlog(session)
     fanned_out = receive(rollup_queue.url, len(backlog))
     ours = [m for m in fanned_out if json.loads(m["Body"]) == property_message(site)]
     assert len(ours) == 1

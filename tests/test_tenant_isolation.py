@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from shared.auth import Principal
 from shared.db import app_engine, tenant_transaction
 from shared.jobs.data import jobs
+from shared.jobs.models import JobKind
 from shared.projects import keywords, projects
 from shared.projects.models import KeywordIn, ProjectIn, PropertyIn
 from shared.runtime import idempotency
@@ -32,7 +33,9 @@ def _populate(owner_url: str) -> str:
     keywords.add_keyword(principal, project.id, KeywordIn(text="best running shoes"))
     with tenant_transaction(tenant_id) as session:
         tenants.touch_user(session, "auth0|seed")
-        job = jobs.create(session, kind="keyword_import", project_id=project.id, input={}, created_by="auth0|seed")
+        job = jobs.create(
+            session, kind=JobKind.KEYWORD_IMPORT, project_id=project.id, input={}, created_by="auth0|seed"
+        )
         idempotency.claim(session, "seed-work", lease=timedelta(minutes=1))
         seed = {"t": tenant_id, "p": prop.id, "j": job.id}
         session.execute(

@@ -12,6 +12,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from shared.jobs import project_jobs
 from shared.jobs.models import JobDayOut, JobKind, JobOut, JobStatus
 from shared.models import Page
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -20,14 +21,13 @@ from shared.search_console import connections as gsc_connections
 from shared.search_console import jobs as gsc_jobs
 from shared.search_console.exports import importer
 from shared.search_console.models import (
-    GSC_BACKFILL_JOB,
-    GSC_SYNC_JOB,
     ConnectionIn,
     ConnectionOut,
     GscExportImportIn,
     GscExportImportOut,
     SyncIn,
 )
+from shared.settings import SearchConsoleApi, SearchConsoleCredentials, SyncQueue, Uploads
 
 TITLE = "Kestrel imports API"
 READ = "read:projects"
@@ -108,7 +108,7 @@ _SYNC_DESCRIPTION = (
     **requires(WRITE),
 )
 def create_sync(project_id: uuid.UUID, property_id: uuid.UUID, body: SyncIn) -> JobOut:
-    return gsc_jobs.start_sync(current_principal(app), project_id, property_id, body, kind=GSC_SYNC_JOB)
+    return gsc_jobs.start_sync(current_principal(app), project_id, property_id, body, kind=JobKind.GSC_SYNC)
 
 
 @app.post(
@@ -120,7 +120,7 @@ def create_sync(project_id: uuid.UUID, property_id: uuid.UUID, body: SyncIn) -> 
     **requires(WRITE),
 )
 def create_backfill(project_id: uuid.UUID, property_id: uuid.UUID, body: SyncIn) -> JobOut:
-    return gsc_jobs.start_sync(current_principal(app), project_id, property_id, body, kind=GSC_BACKFILL_JOB)
+    return gsc_jobs.start_sync(current_principal(app), project_id, property_id, body, kind=JobKind.GSC_BACKFILL)
 
 
 # Search Console export files (presigned upload, loaded by the file_import worker)
@@ -143,12 +143,14 @@ def list_jobs(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[JobOut]:
-    return gsc_jobs.list_jobs(current_principal(app), project_id, kind=kind, status=status, limit=limit, cursor=cursor)
+    return project_jobs.list_jobs(
+        current_principal(app), project_id, kind=kind, status=status, limit=limit, cursor=cursor
+    )
 
 
 @app.get(f"{JOBS}/<job_id>", tags=["jobs"], **requires(READ))
 def get_job(project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
-    return gsc_jobs.get_job(current_principal(app), project_id, job_id)
+    return project_jobs.get_job(current_principal(app), project_id, job_id)
 
 
 @app.get(f"{JOBS}/<job_id>/days", tags=["jobs"], **requires(READ))
@@ -173,4 +175,4 @@ def cancel_job(project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
     return gsc_jobs.cancel(current_principal(app), project_id, job_id)
 
 
-handler = lambda_handler(app)
+handler = lambda_handler(app, settings=(Uploads, SyncQueue, SearchConsoleCredentials, SearchConsoleApi))

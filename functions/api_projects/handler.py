@@ -11,7 +11,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from shared import health
-from shared.jobs.models import JobOut
+from shared.jobs import project_jobs
+from shared.jobs.models import JobKind, JobOut
 from shared.models import Page
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.projects import keyword_imports, keywords, projects
@@ -31,7 +32,7 @@ from shared.projects.models import (
     PropertyPatch,
 )
 from shared.runtime.http import create_app, current_principal, lambda_handler, openapi_document, requires
-from shared.settings import get_settings
+from shared.settings import Api, Uploads, settings_of
 
 READ = "read:projects"
 WRITE = "write:projects"
@@ -54,7 +55,7 @@ def get_health() -> Response[health.Health]:
 
 @app.get("/v1/openapi.json", tags=["ops"], include_in_schema=False)
 def get_openapi() -> Response[str]:
-    document = openapi_document(app, title="Kestrel projects API", issuer=get_settings().auth_issuer)
+    document = openapi_document(app, title="Kestrel projects API", issuer=settings_of(Api).auth_issuer)
     return Response(status_code=200, content_type="application/json", body=document)
 
 
@@ -172,12 +173,14 @@ def create_keyword_import(project_id: uuid.UUID, body: KeywordImportIn) -> Keywo
 
 @app.get("/v1/projects/<project_id>/keyword-imports", tags=["keyword imports"], **requires(READ))
 def list_keyword_imports(project_id: uuid.UUID, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[JobOut]:
-    return keyword_imports.list_(current_principal(app), project_id, limit=limit, cursor=cursor)
+    return project_jobs.list_jobs(
+        current_principal(app), project_id, kind=JobKind.KEYWORD_IMPORT, status=None, limit=limit, cursor=cursor
+    )
 
 
 @app.get("/v1/projects/<project_id>/keyword-imports/<job_id>", tags=["keyword imports"], **requires(READ))
 def get_keyword_import(project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
-    return keyword_imports.get(current_principal(app), project_id, job_id)
+    return project_jobs.get_job(current_principal(app), project_id, job_id, kind=JobKind.KEYWORD_IMPORT)
 
 
-handler = lambda_handler(app)
+handler = lambda_handler(app, settings=(Uploads,))

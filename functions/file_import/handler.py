@@ -1,20 +1,16 @@
 """file_import: the singleton worker that loads uploaded files (S3 event notifications via SQS)."""
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from shared.imports.events import UploadMessage
+from shared.imports.router import created_uploads, import_upload, run_once
+from shared.runtime.worker import Worker
+from shared.settings import Chunks, Database, IngestQueue, Uploads
 
-from shared.imports.events import S3Notification, S3TestEvent, UploadMessage
-from shared.imports.router import handle_upload
-from shared.observability import logger
-from shared.runtime.worker import SqsWorker
-
-
-def process(message: S3Notification | S3TestEvent, record: SQSRecord) -> None:
-    if isinstance(message, S3TestEvent):
-        logger.info("S3 test event: notifications are configured", extra={"bucket": message.Bucket})
-        return
-    for upload in message.Records:
-        handle_upload(upload)
-
-
-worker = SqsWorker[UploadMessage]("file_import", UploadMessage, process)
+worker = Worker(
+    "file_import",
+    UploadMessage,
+    import_upload,
+    units=created_uploads,
+    idempotency=run_once,
+    settings=(Database, Uploads, Chunks, IngestQueue),
+)
 handler = worker.lambda_handler()

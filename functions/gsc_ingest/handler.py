@@ -1,15 +1,16 @@
 """gsc_ingest: COPY one Search Console row chunk (an S3 object named by the message) into gsc_rows."""
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from shared.runtime.worker import SqsWorker
+from shared.runtime.work import ByConstruction
+from shared.runtime.worker import Worker
 from shared.search_console.ingest import load_chunk
 from shared.search_console.models import LoadChunkMessage
+from shared.settings import Database, RollupQueue
 
-
-def process(message: LoadChunkMessage, record: SQSRecord) -> None:
-    load_chunk(message)
-
-
-worker = SqsWorker[LoadChunkMessage]("gsc_ingest", LoadChunkMessage, process)
+worker: Worker[LoadChunkMessage, LoadChunkMessage] = Worker(
+    "gsc_ingest",
+    LoadChunkMessage,
+    lambda message, work: load_chunk(message),
+    idempotency=ByConstruction("the chunk's row is claimed and marked loaded in the transaction that merges it"),
+    settings=(Database, RollupQueue),
+)
 handler = worker.lambda_handler()

@@ -1,18 +1,16 @@
 """gsc_sync: fetch one property-day from the Search Console API into chunks, or fan the daily schedule out."""
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from shared.runtime.worker import Worker
+from shared.search_console import sync
+from shared.search_console.models import SyncMessage
+from shared.settings import Chunks, Database, IngestQueue, SearchConsoleApi, SearchConsoleCredentials, SyncQueue
 
-from shared.runtime.worker import SqsWorker
-from shared.search_console.models import ScheduledSyncMessage, SyncDayMessage, SyncMessage
-from shared.search_console.sync import scheduled_sync, sync_day
-
-
-def process(message: SyncDayMessage | ScheduledSyncMessage, record: SQSRecord) -> None:
-    if isinstance(message, ScheduledSyncMessage):
-        scheduled_sync(message)
-    else:
-        sync_day(message)
-
-
-worker = SqsWorker[SyncDayMessage | ScheduledSyncMessage]("gsc_sync", SyncMessage, process)
+worker = Worker(
+    "gsc_sync",
+    SyncMessage,
+    sync.run,
+    units=sync.units_of,
+    idempotency=sync.rule_for,
+    settings=(Database, SearchConsoleApi, SearchConsoleCredentials, Chunks, SyncQueue, IngestQueue),
+)
 handler = worker.lambda_handler()

@@ -1,19 +1,17 @@
 """rollup: rebuild a property's report aggregates for its pending days, or fan the nightly sweep out."""
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
+from shared.reports import rollup
 from shared.reports.models.rollup import RollupMessage, RollupPropertyMessage, RollupSweepMessage
-from shared.reports.rollup import rollup_property, sweep
-from shared.runtime.worker import SqsWorker
+from shared.runtime.work import ByConstruction
+from shared.runtime.worker import Worker
+from shared.settings import Database, RollupQueue
 
-
-def process(message: RollupPropertyMessage | RollupSweepMessage, record: SQSRecord) -> None:
-    # Idempotent by construction (the pending days say what is left), so no unit_of_work.
-    if isinstance(message, RollupSweepMessage):
-        sweep()
-    else:
-        rollup_property(message.tenant_id, message.property_id)
-
-
-worker = SqsWorker[RollupPropertyMessage | RollupSweepMessage]("rollup", RollupMessage, process)
+Message = RollupPropertyMessage | RollupSweepMessage
+worker: Worker[Message, Message] = Worker(
+    "rollup",
+    RollupMessage,
+    rollup.run,
+    idempotency=ByConstruction("the pending days say what is left to rebuild; a sweep only asks again"),
+    settings=(Database, RollupQueue),
+)
 handler = worker.lambda_handler()

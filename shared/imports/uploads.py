@@ -15,8 +15,12 @@ from urllib.parse import unquote_plus
 from pydantic import BaseModel
 
 from shared import aws
-from shared.errors import PermanentError
-from shared.settings import get_settings
+from shared.db import TenantSession
+from shared.errors import NotFound, PermanentError
+from shared.jobs.data import jobs
+from shared.jobs.models import JobKind
+from shared.jobs.tables import Job
+from shared.settings import Uploads, settings_of
 
 UPLOAD_PREFIX = "uploads/"
 KEYWORD_IMPORT = "keyword-imports"
@@ -61,7 +65,7 @@ class UploadKey:
 
 
 def presigned_put(key: UploadKey, content_type: str) -> UploadTarget:
-    settings = get_settings()
+    settings = settings_of(Uploads)
     url = aws.client("s3").generate_presigned_url(
         "put_object",
         Params={"Bucket": settings.uploads_bucket, "Key": key.object_key, "ContentType": content_type},
@@ -69,3 +73,15 @@ def presigned_put(key: UploadKey, content_type: str) -> UploadTarget:
     )
     expires_at = datetime.now(UTC) + timedelta(seconds=settings.upload_url_expiry_seconds)
     return UploadTarget(url=url, headers={"Content-Type": content_type}, expires_at=expires_at)
+
+
+def upload_job(session: TenantSession, key: UploadKey, kind: JobKind) -> tuple[Job, uuid.UUID]:
+    """The job an upload's key names, locked for its import, and its project; a key naming no such job (or a
+    job of no project) cannot be imported."""
+    try:
+        job = jobs.get(session, key.job_id, kind=kind, for_update=True)
+    except NotFound as exc:
+        raise PermanentError(f"Upload {key.object_key} names job {key.job_id}, which does not exist.") from exc
+    if job.project_id is None:
+        raise PermanentError(f"Job {key.job_id} has no project.")
+    return job, job.project_id

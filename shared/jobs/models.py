@@ -2,18 +2,56 @@
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from shared.models import OutputModel
 
-JobStatus = Literal["pending", "running", "succeeded", "succeeded_with_errors", "failed", "cancelled"]
-FINISHED_STATUSES: frozenset[str] = frozenset({"succeeded", "succeeded_with_errors", "failed", "cancelled"})
-JobKind = Literal["keyword_import", "gsc_sync", "gsc_backfill", "gsc_export_import"]
-# The kinds whose work is counted in days and chunks (shared.search_console.data.progress); the same as
-# shared.search_console.models.GSC_JOB_KINDS, which cannot be imported here (gsc imports this module).
-SEARCH_CONSOLE_KINDS: frozenset[str] = frozenset({"gsc_sync", "gsc_backfill", "gsc_export_import"})
+
+class JobKind(StrEnum):
+    """Every kind of long-running job, defined once."""
+
+    KEYWORD_IMPORT = "keyword_import"
+    GSC_SYNC = "gsc_sync"
+    GSC_BACKFILL = "gsc_backfill"
+    GSC_EXPORT_IMPORT = "gsc_export_import"
+
+
+SYNC_KINDS: frozenset[JobKind] = frozenset({JobKind.GSC_SYNC, JobKind.GSC_BACKFILL})
+"""Jobs of one unit of work per day, paged from the Search Console API."""
+SEARCH_CONSOLE_KINDS: frozenset[JobKind] = SYNC_KINDS | {JobKind.GSC_EXPORT_IMPORT}
+"""Jobs whose work is counted in days and chunks loaded by gsc_ingest; they can be cancelled while they run."""
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    SUCCEEDED_WITH_ERRORS = "succeeded_with_errors"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+LIVE_STATUSES: frozenset[JobStatus] = frozenset({JobStatus.PENDING, JobStatus.RUNNING})
+FINISHED_STATUSES: frozenset[JobStatus] = frozenset(JobStatus) - LIVE_STATUSES
+MAX_STORED_ERRORS = 1000
+"""A job counts all its errors and keeps the first thousand."""
+
+
+class JobErrors:
+    """Errors as jobs store them (``{"line", "reason"}``): all counted, the first ``MAX_STORED_ERRORS`` kept."""
+
+    def __init__(self, keep: int = MAX_STORED_ERRORS) -> None:
+        self.keep = keep
+        self.items: list[dict[str, Any]] = []
+        self.count = 0
+
+    def add(self, line: int, reason: str) -> None:
+        self.count += 1
+        if len(self.items) < self.keep:
+            self.items.append({"line": line, "reason": reason})
 
 
 class LineError(BaseModel):
@@ -56,11 +94,11 @@ _COUNTED = (
 class JobOut(OutputModel):
     id: uuid.UUID
     project_id: uuid.UUID | None
-    kind: str
+    kind: JobKind
     status: JobStatus
     progress_percent: int
     counters: dict[str, Any]
-    error_count: int = Field(description="All errors; `errors` lists the first 1,000.")
+    error_count: int = Field(description=f"All errors; `errors` lists the first {MAX_STORED_ERRORS:,}.")
     errors: list[LineError]
     failure_reason: str | None
     created_by: str | None

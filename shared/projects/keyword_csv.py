@@ -11,20 +11,13 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from shared.errors import RejectedFile
 from shared.projects.models import KeywordIn
 
 REQUIRED_COLUMNS = ("keyword",)
 OPTIONAL_COLUMNS = ("locale", "country", "device", "tags", "target_url")
 _COLUMN_TO_FIELD = {"keyword": "text"}
 _TAG_SEPARATORS = re.compile(r"[;|]")
-
-
-class RejectedFile(Exception):
-    """The file as a whole cannot be imported (not CSV, wrong header, empty)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

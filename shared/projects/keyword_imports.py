@@ -8,31 +8,31 @@ progress is reported from separate short transactions so users can watch it.
 import io
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from shared import aws
 from shared.auth import Principal
-from shared.db import TenantSession, tenant_transaction
-from shared.errors import NotFound, PermanentError
-from shared.imports.uploads import KEYWORD_IMPORT, UploadKey, presigned_put
+from shared.db import tenant_transaction
+from shared.errors import RejectedFile
+from shared.imports.uploads import KEYWORD_IMPORT, UploadKey, presigned_put, upload_job
+from shared.jobs import lifecycle
 from shared.jobs.data import jobs
-from shared.jobs.models import FINISHED_STATUSES, JobOut
-from shared.models import Page
+from shared.jobs.lifecycle import Outcome
+from shared.jobs.models import FINISHED_STATUSES, JobErrors, JobKind, JobOut
 from shared.observability import logger
 from shared.projects.data import projects
-from shared.projects.keyword_csv import ParsedLine, RejectedFile, parse_keyword_csv
+from shared.projects.keyword_csv import ParsedLine, parse_keyword_csv
 from shared.projects.keywords import add_distinct
 from shared.projects.models import KeywordImportIn, KeywordImportOut, KeywordIn
-from shared.settings import get_settings
+from shared.runtime.work import Work
+from shared.settings import Uploads, settings_of
 from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
 
-JOB_KIND = "keyword_import"
+JOB_KIND = JobKind.KEYWORD_IMPORT
 MAX_FILE_BYTES = 100 * 1024 * 1024
 BATCH_SIZE = 1000
 PROGRESS_INTERVAL_SECONDS = 2.0
-MAX_LINE_ERRORS = 1000
 
 
 def start(principal: Principal, project_id: uuid.UUID, data: KeywordImportIn) -> KeywordImportOut:
@@ -47,25 +47,10 @@ def start(principal: Principal, project_id: uuid.UUID, data: KeywordImportIn) ->
             created_by=principal.subject,
         )
         key = UploadKey(tenant_id=principal.tenant_id, kind=KEYWORD_IMPORT, job_id=job.id)
-        job.input = {"filename": data.filename, "bucket": get_settings().uploads_bucket, "key": key.object_key}
+        job.input = {"filename": data.filename, "bucket": settings_of(Uploads).uploads_bucket, "key": key.object_key}
         session.flush()
         out = JobOut.model_validate(job)
     return KeywordImportOut(job=out, upload=presigned_put(key, "text/csv"))
-
-
-def get(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
-    with tenant_scope(principal) as session:
-        job = jobs.get(session, job_id, kind=JOB_KIND)
-        if job.project_id != project_id:
-            raise NotFound(f"Job {job_id} does not exist in project {project_id}.")
-        return JobOut.model_validate(job)
-
-
-def list_(principal: Principal, project_id: uuid.UUID, *, limit: int, cursor: str | None) -> Page[JobOut]:
-    with tenant_scope(principal) as session:
-        projects.get(session, project_id)
-        rows, next_cursor = jobs.list_page(session, project_id=project_id, kind=JOB_KIND, limit=limit, cursor=cursor)
-        return Page[JobOut](items=[JobOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 class _CountingStream(io.RawIOBase):
@@ -97,23 +82,16 @@ class _Progress:
         self._last = now
         percent = min(99, bytes_read * 100 // self.total_bytes)
         with tenant_transaction(self.tenant_id) as session:
-            jobs.report_progress(session, self.job_id, percent=percent, counters=counters)
+            lifecycle.report_progress(session, self.job_id, percent=percent, counters=counters)
 
 
-def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: Callable[[TenantSession], None]) -> str:
+def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) -> str:
     """Load one uploaded keyword file into its job's project. Returns the job's final status."""
     with tenant_transaction(key.tenant_id) as session:
-        try:
-            job = jobs.get(session, key.job_id, kind=JOB_KIND, for_update=True)
-        except NotFound as exc:
-            raise PermanentError(f"Upload {object_key} names job {key.job_id}, which does not exist.") from exc
+        job, project_id = upload_job(session, key, JOB_KIND)
         if job.status in FINISHED_STATUSES:
-            mark_done(session)
             return job.status
-        project_id = job.project_id
-        jobs.start(session, key.job_id)
-    if project_id is None:
-        raise PermanentError(f"Job {key.job_id} has no project.")
+        lifecycle.start(session, key.job_id)
 
     counters = {
         "bytes_total": size,
@@ -124,7 +102,7 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
         "lines_repeated": 0,
         "lines_invalid": 0,
     }
-    errors: list[dict[str, Any]] = []
+    errors = JobErrors()
     try:
         if size > MAX_FILE_BYTES:
             raise RejectedFile(f"The file is {size / 1048576:.1f} MB; keyword imports take up to 100 MB.")
@@ -132,7 +110,7 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
         stream = _CountingStream(body)
         text = io.TextIOWrapper(io.BufferedReader(stream, 1 << 16), encoding="utf-8-sig", newline="")
         progress = _Progress(key.tenant_id, key.job_id, size)
-        with tenant_transaction(key.tenant_id) as session:
+        with work.finish() as session:  # the keywords and the job's end commit together, or neither
             seen: set[tuple[str, str, str, str]] = set()
             batch: list[KeywordIn] = []
 
@@ -150,31 +128,11 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
                 if len(batch) >= BATCH_SIZE:
                     flush()
             flush()
-            status, reason = _outcome(counters)
-            if status == "failed":
-                raise RejectedFile(reason or "Nothing to import.")
-            jobs.finish(
-                session,
-                key.job_id,
-                status=status,
-                counters=counters,
-                errors=errors,
-                error_count=counters["lines_invalid"],
-            )
-            mark_done(session)
+            status = lifecycle.finish(session, key.job_id, _outcome(counters), counters=counters, errors=errors)
     except RejectedFile as rejected:
         # The data transaction rolled back: record why, and consider the upload handled.
-        with tenant_transaction(key.tenant_id) as session:
-            jobs.finish(
-                session,
-                key.job_id,
-                status="failed",
-                counters=counters,
-                errors=errors,
-                error_count=counters["lines_invalid"],
-                failure_reason=rejected.reason,
-            )
-            mark_done(session)
+        with work.finish() as session:
+            lifecycle.fail(session, key.job_id, rejected.reason, counters=counters, errors=errors)
         logger.info("Keyword import rejected", extra={"job_id": str(key.job_id), "reason": rejected.reason})
         return "failed"
     logger.info("Keyword import finished", extra={"job_id": str(key.job_id), "status": status, **counters})
@@ -184,14 +142,13 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: C
 def _count(
     parsed: ParsedLine,
     counters: dict[str, int],
-    errors: list[dict[str, Any]],
+    errors: JobErrors,
     seen: set[tuple[str, str, str, str]],
     batch: list[KeywordIn],
 ) -> None:
     if parsed.keyword is None:
         counters["lines_invalid"] += 1
-        if len(errors) < MAX_LINE_ERRORS:
-            errors.append({"line": parsed.line, "reason": parsed.error})
+        errors.add(parsed.line, parsed.error or "invalid")
         return
     identity = parsed.keyword.identity()
     if identity in seen:
@@ -201,12 +158,12 @@ def _count(
     batch.append(parsed.keyword)
 
 
-def _outcome(counters: dict[str, int]) -> tuple[str, str | None]:
+def _outcome(counters: dict[str, int]) -> Outcome:
+    """Lines read into keywords (new, already tracked or repeated) against invalid lines; a file that has no
+    usable line at all is rejected instead, with the reason."""
     valid = counters["keywords_created"] + counters["keywords_already_tracked"] + counters["lines_repeated"]
     if counters["lines"] == 0:
-        return "failed", "The file has a header but no keyword lines."
+        raise RejectedFile("The file has a header but no keyword lines.")
     if valid == 0:
-        return "failed", f"No valid keyword lines: all {counters['lines_invalid']} lines have errors (see errors)."
-    if counters["lines_invalid"]:
-        return "succeeded_with_errors", None
-    return "succeeded", None
+        raise RejectedFile(f"No valid keyword lines: all {counters['lines_invalid']} lines have errors (see errors).")
+    return Outcome(succeeded=valid, failed=counters["lines_invalid"])

@@ -19,13 +19,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import aws
 from shared.dates import week_start
-from shared.db import tenant_transaction
-from shared.errors import PermanentError
+from shared.db import system_transaction, tenant_transaction
 from shared.observability import logger
 from shared.reports.data import rollups
-from shared.reports.models.rollup import RollupPropertyMessage
-from shared.settings import get_settings
-from shared.tenancy.data import tenants
+from shared.reports.models.rollup import RollupPropertyMessage, RollupSweepMessage
+from shared.runtime.work import Work
+from shared.settings import RollupQueue, settings_of
 
 # Eight weeks of a large property (~16,000 rows a day) rebuild in about ten seconds.
 MAX_WEEKS_PER_TRANSACTION = 8
@@ -43,14 +42,12 @@ class RollupResult:
 
 
 def request_rollup(tenant_id: str, property_id: uuid.UUID) -> bool:
-    """Ask for a rollup of the property after the configured delay; False when not configured or not sent.
+    """Ask for a rollup of the property after the configured delay; False when it could not be sent.
 
     Called after the load committed. A failed send is only logged: the days are pending in the database,
     and the nightly sweep asks for them.
     """
-    settings = get_settings()
-    if not settings.rollup_queue_url:
-        return False
+    settings = settings_of(RollupQueue)
     body = RollupPropertyMessage(tenant_id=tenant_id, property_id=property_id).model_dump_json()
     try:
         aws.client("sqs").send_message(
@@ -107,8 +104,6 @@ def _rollup_weeks(tenant_id: str, property_id: uuid.UUID) -> RollupResult | None
     """One transaction: the pending days of the first few pending weeks; None when nothing is pending."""
     context = {"tenant_id": tenant_id, "property_id": str(property_id)}
     with tenant_transaction(tenant_id) as session:
-        if not tenants.exists(session):
-            raise PermanentError(f"Unknown tenant {tenant_id!r}.")
         # A deleted property took its pending days with it (foreign key cascade): nothing to do.
         if not rollups.lock_property(session, property_id):
             logger.info("Rollup skipped: the property does not exist", extra=context)
@@ -128,10 +123,9 @@ def _rollup_weeks(tenant_id: str, property_id: uuid.UUID) -> RollupResult | None
 
 def sweep() -> int:
     """Ask for a rollup of every property, of any tenant, with pending days; returns how many were asked for."""
-    queue_url = get_settings().rollup_queue_url
-    if not queue_url:
-        raise PermanentError("No rollup queue configured (KESTREL_ROLLUP_QUEUE_URL): the sweep cannot send.")
-    targets = rollups.backlog()
+    queue_url = settings_of(RollupQueue).rollup_queue_url
+    with system_transaction() as session:
+        targets = rollups.backlog(session)
     bodies = [
         RollupPropertyMessage(tenant_id=target.tenant_id, property_id=target.property_id).model_dump_json()
         for target in targets
@@ -139,3 +133,11 @@ def sweep() -> int:
     aws.send_message_batches(queue_url, bodies)
     logger.info("Rollup sweep", extra={"properties": len(bodies)})
     return len(bodies)
+
+
+def run(message: RollupPropertyMessage | RollupSweepMessage, work: Work) -> None:
+    """The rollup worker's unit of work: one property's pending days, or the nightly sweep."""
+    if isinstance(message, RollupSweepMessage):
+        sweep()
+    else:
+        rollup_property(message.tenant_id, message.property_id)

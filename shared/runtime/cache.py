@@ -9,10 +9,12 @@ from shared import aws, db, observability, settings
 
 
 def reset_cached_runtime() -> None:
-    settings.get_settings.cache_clear()
+    settings.forget_settings()
     aws.client.cache_clear()
     aws.secret_json.cache_clear()
     aws.secret_string.cache_clear()
     db.app_engine.cache_clear()
     db._tenant_sessions.cache_clear()
+    db._system_sessions.cache_clear()
     observability.init_sentry.cache_clear()
+    observability.start_observability.cache_clear()

@@ -18,13 +18,39 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.auth import Principal
-from shared.errors import KestrelError
-from shared.observability import init_sentry, logger, metrics, report_to_sentry, tracer
+from shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidFields,
+    InvalidRequest,
+    KestrelError,
+    NotFound,
+    TransientError,
+)
+from shared.observability import logger, metrics, report_to_sentry, start_observability, tracer
+from shared.settings import Api, Database, SettingsModel, require_settings
 
 PROBLEM_JSON = "application/problem+json"
 SECURITY_SCHEME = "auth0"
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+# The HTTP status of each error class, most specific first. Domain code never names a status.
+STATUS_OF_ERROR: tuple[tuple[type[KestrelError], int], ...] = (
+    (InvalidFields, 422),
+    (InvalidRequest, 400),
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (TransientError, 503),
+    (DomainError, 500),  # unprocessable work (PermanentError, RejectedFile) is not expected behind a route
+)
+
+
+def status_of(exc: KestrelError) -> int:
+    return next((status for cls, status in STATUS_OF_ERROR if isinstance(exc, cls)), 500)
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[str]:
@@ -77,9 +103,10 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(KestrelError)
     def kestrel_error(exc: KestrelError) -> Response[str]:
-        if exc.status >= 500:
+        status = status_of(exc)
+        if status >= 500:
             logger.exception("Request failed")
-        return problem(exc.status, exc.title, exc.detail, **exc.extra)
+        return problem(status, exc.title, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     def validation_error(exc: RequestValidationError) -> Response[str]:
@@ -115,9 +142,14 @@ def openapi_document(app: APIGatewayHttpResolver, *, title: str, issuer: str | N
     )
 
 
-def lambda_handler(app: APIGatewayHttpResolver) -> LambdaHandler:
-    """The Lambda entry point for an API function, with logging, tracing and metrics around it."""
-    init_sentry()
+def lambda_handler(app: APIGatewayHttpResolver, *, settings: tuple[type[SettingsModel], ...] = ()) -> LambdaHandler:
+    """The Lambda entry point for an API function, with logging, tracing and metrics around it.
+
+    The function's settings (``Database`` and ``Api`` always, plus ``settings``) are checked now, at cold start:
+    a missing one fails loudly, naming the variable.
+    """
+    require_settings(Database, Api, *settings)
+    start_observability()
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @tracer.capture_lambda_handler

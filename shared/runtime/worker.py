@@ -1,22 +1,32 @@
-"""The runtime every SQS worker uses: partial batch responses, error taxonomy, quarantine, idempotency.
+"""The runtime every SQS worker uses: parsing, idempotency, error classes, quarantine, partial batch responses.
 
-For each record the body is validated with the worker's pydantic model and
-handed to domain logic. Then:
+A worker declares its message type, the logic that handles a unit of work, and how
+each unit is made idempotent; the runtime owns everything else::
 
-* success: the record is reported done and SQS deletes it;
-* a *permanent* failure (invalid message, unknown tenant, unprocessable
-  input): the record is copied to the worker's own DLQ with the reason in its
-  message attributes, reported to Sentry, and reported done, so it does not
-  burn retries;
-* a *transient* failure (network, throttling, lost connection, lock timeout,
-  deadlock, serialization failure) or anything unexpected: reported as a batch
-  item failure so SQS redelivers it; after maxReceiveCount the queue's redrive
-  policy moves it to the DLQ, so nothing is lost either way.
+    worker = Worker("gsc_ingest", LoadChunkMessage, load_chunk,
+                    idempotency=ByConstruction("the chunk's row says whether it loaded"))
+    handler = worker.lambda_handler()
+
+A message is one unit of work unless the worker splits it (``units``: the uploads of
+an S3 notification, the properties a schedule fans out to). For each unit:
+
+* **idempotency**: ``RunOnce`` claims a key per tenant before the logic runs (a
+  redelivery of finished work does nothing; work running elsewhere is retried
+  later) and records it done when the logic's ``work.finish()`` transaction
+  commits, with the work's final writes; ``ByConstruction`` says why running the
+  unit again changes nothing. Units that name a tenant are checked to have one.
+* **error classes**: a *permanent* failure (an invalid message, and every domain
+  error: not found, conflict, invalid input, a rejected file, unprocessable work;
+  a configuration error too) copies the message to the worker's own DLQ with the
+  reason in its attributes, reports it to Sentry, and reports the record done so it
+  does not burn retries; a *transient* failure (network, throttling, lost
+  connection, lock timeout, deadlock, serialization failure) or anything
+  unexpected is reported as a batch item failure, so SQS redelivers it and, after
+  ``maxReceiveCount``, the redrive policy parks it in the DLQ: nothing is lost.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -30,12 +40,10 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from shared import aws
-from shared.db import TenantSession, tenant_transaction
-from shared.errors import PermanentError, TransientError
-from shared.observability import init_sentry, logger, metrics, report_to_sentry, tracer
-from shared.runtime import idempotency
-from shared.settings import get_settings
-from shared.tenancy.data import tenants
+from shared.errors import ConfigurationError, DomainError, PermanentError, TransientError
+from shared.observability import logger, metrics, report_to_sentry, start_observability, tracer
+from shared.runtime.work import ByConstruction, RunOnce, Work, run_unit
+from shared.settings import SettingsModel, WorkerQueues, require_settings, settings_of
 
 ErrorClass = Literal["permanent", "transient"]
 
@@ -52,7 +60,7 @@ _SQS_MAX_ATTRIBUTES = 10
 
 def classify(exc: BaseException) -> ErrorClass:
     """Permanent failures are quarantined; everything else is retried by SQS."""
-    if isinstance(exc, PermanentError | ValidationError):
+    if isinstance(exc, DomainError | ConfigurationError | ValidationError):
         return "permanent"
     if isinstance(exc, TransientError | DisconnectionError | PoolTimeoutError | BotoConnectionError | ReadTimeoutError):
         return "transient"
@@ -72,15 +80,16 @@ def classify(exc: BaseException) -> ErrorClass:
     return "transient"  # unknown: retry, and let the redrive policy park it if it keeps failing
 
 
+# ---------------------------------------------------------------- quarantine
+
+
 def _attribute(value: str) -> dict[str, str]:
     return {"DataType": "String", "StringValue": value[:_MAX_ATTRIBUTE_LENGTH] or "-"}
 
 
 def quarantine(record: SQSRecord, exc: BaseException, *, worker: str) -> None:
     """Copy the message to the worker's DLQ with the reason, keeping its original attributes where room allows."""
-    dlq_url = get_settings().dlq_url
-    if not dlq_url:
-        raise TransientError("No dead-letter queue configured (KESTREL_DLQ_URL); cannot quarantine, will retry.")
+    dlq_url = settings_of(WorkerQueues).dlq_url
     reason = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
     attributes: dict[str, Any] = {
         "kestrel.quarantine_reason": _attribute(reason),
@@ -105,45 +114,34 @@ def quarantine(record: SQSRecord, exc: BaseException, *, worker: str) -> None:
     aws.client("sqs").send_message(QueueUrl=dlq_url, MessageBody=record.body, MessageAttributes=attributes)
 
 
-@contextmanager
-def unit_of_work(tenant_id: str, key: str, *, lease: timedelta) -> Iterator[Callable[[TenantSession], None] | None]:
-    """Run a unit of work at most once to completion.
+# ---------------------------------------------------------------- the worker
 
-    Yields ``None`` when the work already completed (a redelivery: do nothing),
-    otherwise a ``mark_done(session)`` callback that the work must call inside
-    the transaction holding its final writes.
+
+class Worker[M, U]:
+    """An SQS-triggered Lambda: ``handler = Worker("rollup", RollupMessage, handle, idempotency=...).lambda_handler()``.
+
+    ``idempotency`` is a ``ByConstruction`` for every unit, or a function giving each unit its rule.
+    ``units`` splits a message into units of work (default: the message is the unit); every unit runs even
+    when one fails, and the message then fails with the first transient error, else the first permanent one.
+    ``settings`` are the typed settings the function needs, checked at cold start.
     """
-    with tenant_transaction(tenant_id) as session:
-        if not tenants.exists(session):
-            raise PermanentError(f"Unknown tenant {tenant_id!r}.")
-        claim = idempotency.claim(session, key, lease=lease)
-    if claim == "completed":
-        logger.info("Unit of work already completed; redelivery ignored", extra={"idempotency_key": key})
-        metrics.add_metric(name="DuplicateDeliveries", unit="Count", value=1)
-        yield None
-        return
-    if claim == "busy":
-        raise TransientError(f"Unit of work {key} is running in another invocation; will retry.")
 
-    def mark_done(session: TenantSession) -> None:
-        idempotency.complete(session, key)
-
-    try:
-        yield mark_done
-    except Exception:
-        # The work failed and rolled back; a crash instead leaves the lease to expire.
-        with tenant_transaction(tenant_id) as session:
-            idempotency.release(session, key)
-        raise
-
-
-class SqsWorker[M]:
-    """An SQS-triggered Lambda: ``handler = SqsWorker("file_import", Model, process).lambda_handler()``."""
-
-    def __init__(self, name: str, message_type: Any, process: Callable[[M, SQSRecord], None]) -> None:
+    def __init__(
+        self,
+        name: str,
+        message_type: Any,
+        handle: Callable[[U, Work], None],
+        *,
+        idempotency: ByConstruction | Callable[[U], RunOnce | ByConstruction],
+        units: Callable[[M], Iterable[U]] | None = None,
+        settings: tuple[type[SettingsModel], ...] = (),
+    ) -> None:
         self.name = name
         self._adapter: TypeAdapter[M] = TypeAdapter(message_type)
-        self._process = process
+        self._handle = handle
+        self._idempotency = idempotency
+        self._units = units
+        self.settings: tuple[type[SettingsModel], ...] = (WorkerQueues, *settings)
 
     def parse(self, record: SQSRecord) -> M:
         try:
@@ -154,10 +152,29 @@ class SqsWorker[M]:
             )
             raise PermanentError(f"Invalid message: {problems}") from exc
 
+    def rule_for(self, unit: U) -> RunOnce | ByConstruction:
+        return self._idempotency if isinstance(self._idempotency, ByConstruction) else self._idempotency(unit)
+
+    def process(self, message: M) -> None:
+        """Run every unit of work of a parsed message."""
+        units: Iterable[Any] = self._units(message) if self._units is not None else [message]
+        failures: list[Exception] = []
+        for unit in units:
+            try:
+                run_unit(unit, self._handle, self.rule_for(unit))
+            except Exception as exc:
+                if self._units is None:
+                    raise
+                logger.warning("A unit of work failed", exc_info=True, extra={"error_class": classify(exc)})
+                failures.append(exc)
+        if failures:
+            transient = [exc for exc in failures if classify(exc) == "transient"]
+            raise (transient or failures)[0]
+
     def handle_record(self, record: SQSRecord) -> None:
         logger.set_correlation_id(record.message_id)
         try:
-            self._process(self.parse(record), record)
+            self.process(self.parse(record))
             metrics.add_metric(name="MessagesProcessed", unit="Count", value=1)
         except Exception as exc:
             if classify(exc) == "transient":
@@ -174,7 +191,9 @@ class SqsWorker[M]:
             report_to_sentry(exc, worker=self.name, message_id=record.message_id, body=record.body[:2000])
 
     def lambda_handler(self) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
-        init_sentry()
+        """The Lambda entry point. Its settings are checked now, at cold start: a missing one fails loudly."""
+        require_settings(*self.settings)
+        start_observability()
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
         @logger.inject_lambda_context(clear_state=True)

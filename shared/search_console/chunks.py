@@ -11,31 +11,19 @@ import datetime as dt
 import gzip
 import io
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from shared import aws
-from shared.db import TenantSession, tenant_transaction
-from shared.errors import TransientError
-from shared.search_console.data import progress
-from shared.search_console.models import LoadChunkMessage
-from shared.settings import get_settings
+from shared.db import tenant_transaction
+from shared.search_console import progress
+from shared.search_console.models import GscRowIn, LoadChunkMessage
+from shared.settings import Chunks, IngestQueue, settings_of
 
 CHUNK_PREFIX = "gsc-chunks/"
-ROW_FIELDS = (
-    "date",
-    "search_type",
-    "query",
-    "page",
-    "country",
-    "device",
-    "clicks",
-    "impressions",
-    "ctr",
-    "position",
-)
+ROW_FIELDS: tuple[str, ...] = tuple(GscRowIn.model_fields)  # a chunk row is a GscRowIn, in its field order
 _READ_BLOCK = 1 << 20
 
 
@@ -78,9 +66,7 @@ def read_chunk(bucket: str, key: str) -> Iterator[dict[str, Any]]:
 
 def enqueue_loads(messages: Sequence[LoadChunkMessage]) -> None:
     """Send load messages to gsc_ingest's queue, ten per request; a partial failure raises (and is retried)."""
-    queue_url = get_settings().gsc_ingest_queue_url
-    if not queue_url:
-        raise TransientError("No gsc_ingest queue configured (KESTREL_GSC_INGEST_QUEUE_URL).")
+    queue_url = settings_of(IngestQueue).gsc_ingest_queue_url
     aws.send_message_batches(queue_url, [message.model_dump_json() for message in messages])
 
 
@@ -92,18 +78,17 @@ def publish_chunk(
     rows: Iterable[Mapping[str, Any]],
     *,
     day: dt.date | None,
-    still_wanted: Callable[[TenantSession], bool],
 ) -> int | None:
     """Write a chunk, register it, then enqueue its load, in that order: a loader always finds its chunk
-    registered. ``still_wanted`` is checked in the registering transaction; when it says no (the job was
-    cancelled or the day taken over) nothing is registered or queued, the object is left to expire, and
-    None is returned. Otherwise the chunk's row count.
+    registered. The registering transaction checks that the job still accepts chunks (live, and for a sync
+    its day still being fetched); when it does not (cancelled, failed, or the day taken over) nothing is
+    registered or queued, the object is left to expire, and None is returned. Otherwise the row count.
     """
-    bucket = get_settings().chunks_bucket
+    bucket = settings_of(Chunks).chunks_bucket
     key = chunk_key(tenant_id, property_id, job_id, part)
     count = write_chunk(bucket, key, rows)
     with tenant_transaction(tenant_id) as session:
-        if not still_wanted(session):
+        if not progress.accepts_chunks(session, job_id, day):
             return None
         progress.add_chunk(session, job_id, property_id, key, rows=count, day=day)
     enqueue_loads(

@@ -26,7 +26,7 @@ from google.oauth2 import service_account
 from shared.errors import PermanentError, TransientError
 from shared.observability import logger
 from shared.search_console.models import GscCredential, ServiceAccountCredential
-from shared.settings import get_settings
+from shared.settings import SearchConsoleApi, settings_of
 
 SCOPE_READONLY = "https://www.googleapis.com/auth/webmasters.readonly"
 # One back-off never waits longer than this; a Retry-After beyond it is left to SQS's redelivery.
@@ -46,7 +46,7 @@ class CredentialRejected(PermanentError):
 
 def google_credentials_for(credential: GscCredential) -> google_credentials.Credentials:
     """google-auth credentials for a stored service account key or ``authorized_user`` refresh token."""
-    token_uri = credential.token_uri or get_settings().gsc_token_uri
+    token_uri = credential.token_uri or settings_of(SearchConsoleApi).gsc_token_uri
     if isinstance(credential, ServiceAccountCredential):
         info = credential.model_dump(exclude_none=True) | {"token_uri": token_uri}
         try:
@@ -119,7 +119,7 @@ class SearchConsoleClient:
         backoff_base: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        settings = get_settings()
+        settings = settings_of(SearchConsoleApi)
         self._base_url = settings.gsc_api_base_url.rstrip("/")
         self._timeout = settings.gsc_timeout_seconds
         self._max_attempts = max(1, max_attempts or settings.gsc_max_attempts)

@@ -9,7 +9,7 @@ not an error of the request.
 import uuid
 
 from shared.auth import Principal
-from shared.errors import Conflict, KestrelError, PermanentError, TransientError
+from shared.errors import Conflict, PermanentError, ServiceUnavailable, TransientError
 from shared.projects.data import projects
 from shared.projects.tables import Property
 from shared.search_console import client as gsc_client
@@ -19,10 +19,9 @@ from shared.search_console.models import ConnectionIn, ConnectionOut
 from shared.tenancy.scope import tenant_scope
 
 
-class SearchConsoleUnavailable(KestrelError):
+class SearchConsoleUnavailable(ServiceUnavailable):
     """Search Console did not answer (throttled or down) even after retries: nothing was recorded."""
 
-    status = 503
     title = "Search Console unavailable"
 
 

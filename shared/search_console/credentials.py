@@ -14,13 +14,13 @@ from pydantic import TypeAdapter, ValidationError
 from shared import aws
 from shared.errors import PermanentError
 from shared.search_console.models import GscCredential, ServiceAccountCredential
-from shared.settings import get_settings
+from shared.settings import SearchConsoleCredentials, settings_of
 
 _CREDENTIAL: TypeAdapter[GscCredential] = TypeAdapter(GscCredential)
 
 
 def secret_name(tenant_id: str, property_id: uuid.UUID) -> str:
-    return f"{get_settings().gsc_secret_prefix}{tenant_id}/{property_id}"
+    return f"{settings_of(SearchConsoleCredentials).gsc_secret_prefix}{tenant_id}/{property_id}"
 
 
 def identity(credential: GscCredential) -> str:
@@ -38,7 +38,7 @@ def store(tenant_id: str, property_id: uuid.UUID, credential: GscCredential) -> 
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
-        options = {"KmsKeyId": key} if (key := get_settings().secrets_kms_key_id) else {}
+        options = {"KmsKeyId": key} if (key := settings_of(SearchConsoleCredentials).secrets_kms_key_id) else {}
         secrets.create_secret(
             Name=name,
             SecretString=value,

@@ -21,7 +21,7 @@ from shared.observability import logger
 from shared.reports.data import rollups
 from shared.reports.rollup import request_rollup
 from shared.search_console import chunks as gsc_chunks
-from shared.search_console.data import progress
+from shared.search_console import progress
 from shared.search_console.data import rows as gsc_rows
 from shared.search_console.models import LoadChunkMessage
 
@@ -66,7 +66,6 @@ def _load(session: TenantSession, message: LoadChunkMessage) -> tuple[gsc_rows.S
         return "Chunk already loaded; redelivery ignored"
     if claim == "skip":
         progress.skip_chunk(session, message.job_id, message.key)
-        progress.refresh_job(session, message.job_id)
         return "Chunk skipped: its job is no longer running"
 
     staged = gsc_rows.stage(session, _chunk_rows(message), source=message.key)

@@ -1,4 +1,4 @@
-"""Search Console syncs and backfills, and the jobs of a project with their progress and cancellation.
+"""Search Console jobs: starting syncs and backfills, their days, and cancelling a Search Console job.
 
 Starting a sync records the job and its days in one transaction and queues one message per day only
 after it commits, so a worker never sees a day that does not exist; if queueing fails the job is
@@ -10,34 +10,24 @@ import uuid
 
 from shared.auth import Principal
 from shared.dates import date_range
-from shared.db import TenantSession, tenant_transaction
-from shared.errors import Conflict, InvalidRequest, KestrelError, NotFound
-from shared.jobs.data import jobs
-from shared.jobs.models import JobDayOut, JobOut
-from shared.jobs.tables import Job
+from shared.db import tenant_transaction
+from shared.errors import Conflict, InvalidFields, InvalidRequest
+from shared.jobs.models import SEARCH_CONSOLE_KINDS, JobDayOut, JobKind, JobOut
+from shared.jobs.project_jobs import project_job
 from shared.models import Page
 from shared.observability import logger
 from shared.projects.data import projects
 from shared.projects.tables import Property
+from shared.search_console import progress as gsc_progress
 from shared.search_console import sync as gsc_sync
 from shared.search_console.data import job_days
-from shared.search_console.data import progress as gsc_progress
-from shared.search_console.models import GSC_JOB_KINDS, SyncIn
+from shared.search_console.models import SYNCABLE_CONNECTIONS, SyncIn
 from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
 
-SYNCABLE_CONNECTIONS = ("connected", "verified")
-
-
-class InvalidRange(KestrelError):
-    """A date range Search Console cannot serve, reported like a field validation error."""
-
-    status = 422
-    title = "Validation failed"
-
 
 def start_sync(
-    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, data: SyncIn, *, kind: str
+    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, data: SyncIn, *, kind: JobKind
 ) -> JobOut:
     """Create a sync or backfill job with one day per date of the range, then queue the days."""
     _check_range(data)
@@ -71,7 +61,7 @@ def _check_range(data: SyncIn) -> None:
         gsc_sync.validate_range(data.start_date, data.end_date, today=dt.datetime.now(dt.UTC).date())
     except InvalidRequest as exc:
         field = exc.extra.get("field", "body")
-        raise InvalidRange(
+        raise InvalidFields(
             "The date range is outside what Search Console keeps; see errors.",
             errors=[{"field": field, "message": exc.detail, "type": "value_error"}],
         ) from exc
@@ -92,35 +82,12 @@ def _require_syncable(prop: Property) -> None:
         raise Conflict(f"Property {prop.site_url} is {prop.status}; set its status to active to sync it.")
 
 
-def list_jobs(
-    principal: Principal,
-    project_id: uuid.UUID,
-    *,
-    kind: str | None,
-    status: str | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[JobOut]:
-    """Every kind of job of the project (keyword imports too), oldest first, optionally filtered."""
-    with tenant_scope(principal) as session:
-        projects.get(session, project_id)
-        rows, next_cursor = jobs.list_page(
-            session, project_id=project_id, kind=kind, status=status, limit=limit, cursor=cursor
-        )
-        return Page[JobOut](items=[JobOut.model_validate(row) for row in rows], next_cursor=next_cursor)
-
-
-def get_job(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> JobOut:
-    with tenant_scope(principal) as session:
-        return JobOut.model_validate(_project_job(session, project_id, job_id))
-
-
 def list_job_days(
     principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> Page[JobDayOut]:
     """The days of a sync or backfill in date order (other kinds of job have none)."""
     with tenant_scope(principal) as session:
-        _project_job(session, project_id, job_id)
+        project_job(session, project_id, job_id)
         rows, next_cursor = job_days.list_page(session, job_id, limit=limit, cursor=cursor)
         return Page[JobDayOut](items=[JobDayOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
@@ -129,8 +96,8 @@ def cancel(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> Jo
     """Stop a Search Console job: no new day or chunk starts; what already loaded stays."""
     with tenant_scope(principal) as session:
         # Not locked here: gsc_progress.cancel takes days, then the job, in the order loaders use.
-        job = _project_job(session, project_id, job_id)
-        if job.kind not in GSC_JOB_KINDS:
+        job = project_job(session, project_id, job_id)
+        if job.kind not in SEARCH_CONSOLE_KINDS:
             raise Conflict(
                 f"A {job.kind} job cannot be cancelled: it loads its file in one transaction, "
                 "all or nothing, within minutes."
@@ -140,10 +107,3 @@ def cancel(principal: Principal, project_id: uuid.UUID, job_id: uuid.UUID) -> Jo
             raise Conflict(f"Job {job_id} has already finished ({job.status}); there is nothing to cancel.")
         session.refresh(job)
         return JobOut.model_validate(job)
-
-
-def _project_job(session: TenantSession, project_id: uuid.UUID, job_id: uuid.UUID) -> Job:
-    job = jobs.get(session, job_id)
-    if job.project_id != project_id:
-        raise NotFound(f"Job {job_id} does not exist in project {project_id}.")
-    return job

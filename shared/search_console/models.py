@@ -20,11 +20,7 @@ Device = Literal["DESKTOP", "MOBILE", "TABLET"]
 DataState = Literal["final", "all"]
 HISTORY_DAYS = 487  # Search Console keeps about 16 months
 CHUNK_ROWS = 25_000  # the API's maximum rowLimit: one API page is one chunk
-
-GSC_SYNC_JOB = "gsc_sync"
-GSC_BACKFILL_JOB = "gsc_backfill"
-GSC_EXPORT_JOB = "gsc_export_import"
-GSC_JOB_KINDS = (GSC_SYNC_JOB, GSC_BACKFILL_JOB, GSC_EXPORT_JOB)
+SYNCABLE_CONNECTIONS = ("connected", "verified")  # as kestrel_syncable_properties() selects (migration 0003)
 
 
 # ---------------------------------------------------------------- rows

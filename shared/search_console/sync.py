@@ -16,35 +16,33 @@ permanent error fails the day; transient errors go back to SQS.
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from shared import aws
 from shared.dates import date_range, utc_today
-from shared.db import TenantSession, tenant_transaction
-from shared.errors import InvalidRequest, PermanentError, TransientError
+from shared.db import TenantSession, system_transaction, tenant_transaction
+from shared.errors import InvalidRequest, PermanentError
 from shared.jobs.data import jobs
+from shared.jobs.models import SYNC_KINDS, JobKind
 from shared.jobs.tables import Job
 from shared.observability import logger
 from shared.projects.tables import Property
-from shared.runtime.worker import unit_of_work
+from shared.runtime.work import ByConstruction, RunOnce, Work
 from shared.search_console import chunks as gsc_chunks
-from shared.search_console import credentials
+from shared.search_console import credentials, progress
 from shared.search_console.client import CredentialRejected, SearchConsoleClient
-from shared.search_console.data import progress
 from shared.search_console.data import schedule as gsc_schedule
 from shared.search_console.models import (
     CHUNK_ROWS,
     FRESH_DAYS,
-    GSC_BACKFILL_JOB,
-    GSC_SYNC_JOB,
     HISTORY_DAYS,
     SEARCH_TYPES,
     ScheduledSyncMessage,
     SyncDayMessage,
 )
-from shared.settings import get_settings
+from shared.settings import SyncQueue, settings_of
 
-SYNC_JOB_KINDS = (GSC_SYNC_JOB, GSC_BACKFILL_JOB)
 DIMENSIONS = ("date", "query", "page", "country", "device")
 # Discover and Google News have no queries: asking for the query dimension is an API error.
 QUERYLESS_TYPES = frozenset({"discover", "googleNews"})
@@ -74,14 +72,14 @@ def create_sync_job(
     session: TenantSession,
     prop: Property,
     *,
-    kind: str,
+    kind: JobKind,
     start_date: dt.date,
     end_date: dt.date,
     search_types: Sequence[str],
     created_by: str | None,
 ) -> Job:
     """The job with one pending day per date; nothing is enqueued (see ``enqueue_sync_days``, after commit)."""
-    if kind not in SYNC_JOB_KINDS:
+    if kind not in SYNC_KINDS:
         raise InvalidRequest(f"Not a sync job kind: {kind!r}.")
     if start_date > end_date:
         raise InvalidRequest("start_date must not be after end_date.")
@@ -115,9 +113,7 @@ def enqueue_sync_days(
     search_types: Sequence[str],
 ) -> None:
     """One ``SyncDayMessage`` per day on gsc_sync's queue. Call after the job's transaction committed."""
-    queue_url = get_settings().gsc_sync_queue_url
-    if not queue_url:
-        raise TransientError("No gsc_sync queue configured (KESTREL_GSC_SYNC_QUEUE_URL).")
+    queue_url = settings_of(SyncQueue).gsc_sync_queue_url
     today = utc_today()
     bodies = [
         SyncDayMessage.model_validate(
@@ -191,7 +187,7 @@ def _fetch_day(client: SearchConsoleClient, message: SyncDayMessage, site_url: s
         page_no = 0
         while True:
             with tenant_transaction(message.tenant_id) as session:
-                if not _still_fetching(session, message):
+                if not progress.accepts_chunks(session, message.job_id, message.date):
                     return None  # cancelled or failed: no new page is fetched
             response = client.query(
                 site_url,
@@ -216,7 +212,6 @@ def _fetch_day(client: SearchConsoleClient, message: SyncDayMessage, site_url: s
                     part,
                     [chunk_row(row, search_type, dimensions) for row in api_rows],
                     day=message.date,
-                    still_wanted=lambda session: _still_fetching(session, message),
                 )
                 if written is None:
                     return None
@@ -248,14 +243,6 @@ def chunk_row(api_row: dict[str, Any], search_type: str, dimensions: Sequence[st
         raise PermanentError(f"Search Console returned a row that cannot be read ({exc!r}): {api_row!r:.300}") from exc
 
 
-def _still_fetching(session: TenantSession, message: SyncDayMessage) -> bool:
-    """The day is still ours to fetch: not cancelled, failed or finished by another delivery."""
-    return (
-        progress.day_status(session, message.job_id, message.date) == "fetching"
-        and progress.job_status(session, message.job_id) in progress.LIVE_STATUSES
-    )
-
-
 def _reject_credential(message: SyncDayMessage, *, identity: str | None, reason: str) -> None:
     with tenant_transaction(message.tenant_id) as session:
         if identity is not None:
@@ -272,58 +259,84 @@ def _fail_day(message: SyncDayMessage, reason: str) -> None:
 # ---------------------------------------------------------------- the daily schedule
 
 
-def scheduled_sync(message: ScheduledSyncMessage, *, today: dt.date | None = None) -> None:
-    """Start a sync of the last ``days`` days (ending yesterday, UTC) for every active, connected property.
+@dataclass(frozen=True)
+class ScheduledPropertySync:
+    """A unit of work of the daily schedule: start the sync of one property over the schedule's range."""
 
-    Idempotent per (property, window end): a redelivered schedule starts no second job. One property's
-    failure does not stop the others; it makes the message retry, which skips those already started.
+    tenant_id: str
+    property_id: uuid.UUID
+    start_date: dt.date
+    end_date: dt.date
+
+    @property
+    def key(self) -> str:
+        return f"gsc_scheduled_sync:{self.property_id}:{self.end_date.isoformat()}"
+
+
+def scheduled_units(message: ScheduledSyncMessage, *, today: dt.date | None = None) -> list[ScheduledPropertySync]:
+    """The schedule's fan-out: the last ``days`` days (ending yesterday, UTC) of every active, connected property.
+
+    The one cross-tenant read of this worker (identifiers only). Each property is its own unit of work, run once
+    per (property, range end): a redelivered schedule starts no second job, and one property's failure does not
+    stop the others (the message is retried, or quarantined, for the ones that failed).
     """
     end_date = (today or utc_today()) - dt.timedelta(days=1)  # Search Console has nothing for today yet
     start_date = end_date - dt.timedelta(days=message.days - 1)
-    targets = gsc_schedule.syncable_properties()
-    failures = 0
-    for target in targets:
-        try:
-            _schedule_property(target, start_date, end_date)
-        except Exception:
-            failures += 1
-            logger.exception(
-                "Scheduled sync could not be started",
-                extra={"tenant_id": target.tenant_id, "property_id": str(target.property_id)},
-            )
+    with system_transaction() as session:
+        targets = gsc_schedule.syncable_properties(session)
     logger.info(
         "Scheduled Search Console syncs",
-        extra={"properties": len(targets), "failed": failures, "start": str(start_date), "end": str(end_date)},
+        extra={"properties": len(targets), "start": str(start_date), "end": str(end_date)},
     )
-    if failures:
-        raise TransientError(f"{failures} of {len(targets)} scheduled syncs could not be started; will retry.")
+    return [ScheduledPropertySync(t.tenant_id, t.property_id, start_date, end_date) for t in targets]
 
 
-def _schedule_property(target: gsc_schedule.SyncableProperty, start_date: dt.date, end_date: dt.date) -> None:
-    key = f"gsc_scheduled_sync:{target.property_id}:{end_date.isoformat()}"
-    with unit_of_work(target.tenant_id, key, lease=SCHEDULE_LEASE) as mark_done:
-        if mark_done is None:
-            return
-        with tenant_transaction(target.tenant_id) as session:
-            prop = gsc_schedule.get_property(session, target.property_id)
-            if prop is None or not gsc_schedule.is_syncable(prop):
-                mark_done(session)  # paused or disconnected since the listing: nothing to do
-                return
-            # An earlier attempt may have created the job and failed to enqueue it: reuse it.
-            job = gsc_schedule.scheduled_job(session, prop.project_id, GSC_SYNC_JOB, key)
-            if job is None:
-                job = create_sync_job(
-                    session,
-                    prop,
-                    kind=GSC_SYNC_JOB,
-                    start_date=start_date,
-                    end_date=end_date,
-                    search_types=SEARCH_TYPES,
-                    created_by=SCHEDULED_BY,
-                )
-                job.input = {**job.input, "schedule_key": key}
-            job_id = job.id
-        # Enqueued after the job committed (a day message must find its day); done only once enqueued.
-        enqueue_sync_days(target.tenant_id, job_id, target.property_id, date_range(start_date, end_date), SEARCH_TYPES)
-        with tenant_transaction(target.tenant_id) as session:
-            mark_done(session)
+def start_scheduled_sync(unit: ScheduledPropertySync) -> None:
+    """Start (or resume) the scheduled sync job of one property; nothing when it stopped being syncable."""
+    with tenant_transaction(unit.tenant_id) as session:
+        prop = gsc_schedule.get_property(session, unit.property_id)
+        if prop is None or not gsc_schedule.is_syncable(prop):
+            return  # paused or disconnected since the listing: nothing to do
+        # An earlier attempt may have created the job and failed to enqueue it: reuse it.
+        job = gsc_schedule.scheduled_job(session, prop.project_id, JobKind.GSC_SYNC, unit.key)
+        if job is None:
+            job = create_sync_job(
+                session,
+                prop,
+                kind=JobKind.GSC_SYNC,
+                start_date=unit.start_date,
+                end_date=unit.end_date,
+                search_types=SEARCH_TYPES,
+                created_by=SCHEDULED_BY,
+            )
+            job.input = {**job.input, "schedule_key": unit.key}
+        job_id = job.id
+    # Enqueued after the job committed (a day message must find its day); done only once enqueued.
+    enqueue_sync_days(
+        unit.tenant_id, job_id, unit.property_id, date_range(unit.start_date, unit.end_date), SEARCH_TYPES
+    )
+
+
+# ---------------------------------------------------------------- the worker's units of work
+
+SyncUnit = SyncDayMessage | ScheduledPropertySync
+
+
+def units_of(message: SyncDayMessage | ScheduledSyncMessage) -> list[SyncUnit]:
+    """A day message is one unit; the schedule fans out to one unit per property."""
+    if isinstance(message, ScheduledSyncMessage):
+        return list[SyncUnit](scheduled_units(message))
+    return [message]
+
+
+def rule_for(unit: SyncUnit) -> RunOnce | ByConstruction:
+    if isinstance(unit, ScheduledPropertySync):
+        return RunOnce(unit.tenant_id, unit.key, lease=SCHEDULE_LEASE)
+    return ByConstruction("a day is claimed by its status: a day already fetched, or of a finished job, is skipped")
+
+
+def run(unit: SyncUnit, work: Work) -> None:
+    if isinstance(unit, ScheduledPropertySync):
+        start_scheduled_sync(unit)
+    else:
+        sync_day(unit)

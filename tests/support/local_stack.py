@@ -1,12 +1,16 @@
-"""The packaged local template as a test fixture, and copies of it whose resources get unique names.
+"""The local stage's real template, and copies of it whose resources get unique names.
 
-The moto server is shared by the whole test session, so each test that
-provisions the template renames every emulated resource (queues, topics,
-buckets, secrets, alarms, rules) with a suffix of its own: same logical ids,
-same wiring, no state shared with other tests.
+``local_template`` is today's serverless.yml packaged for the local stage as
+``kestrel up`` packages it: osls runs once per change of its inputs (about a
+minute) and the template is cached under ``.state/`` between runs (then read
+back in milliseconds). The moto server is shared by the whole test session, so
+each test that provisions the template renames every emulated resource (queues,
+topics, buckets, secrets, alarms, rules) with a suffix of its own: same logical
+ids, same wiring, no state shared with other tests.
 """
 
 import copy
+import functools
 import json
 import uuid
 from pathlib import Path
@@ -15,12 +19,17 @@ from typing import Any
 import boto3
 
 from kestrel_local.model import StackSpec
+from kestrel_local.packaging import package_local_template
 from kestrel_local.provision import Clients
 from kestrel_local.template import load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = ROOT / "tests" / "fixtures" / "local-template.json"
 REGION = "eu-west-1"
+# A cache of the tests' own, apart from the developer's `kestrel up` state in .state/local.
+TEMPLATE_CACHE = ROOT / ".state" / "test-template-cache"
+# What `kestrel up` passes: its identity issuer's URL (here on a port of the tests' own) and audience.
+LOCAL_ISSUER = "http://127.0.0.1:3901/"
+LOCAL_AUDIENCE = "https://api.kestrel.local"
 
 _NAME_PROPERTIES = {
     "AWS::SQS::Queue": "QueueName",
@@ -32,8 +41,17 @@ _NAME_PROPERTIES = {
 }
 
 
-def fixture_template() -> dict[str, Any]:
-    template: dict[str, Any] = json.loads(FIXTURE.read_text())
+@functools.cache
+def _packaged_local_template() -> str:
+    template = package_local_template(
+        ROOT, params={"auth0IssuerUrl": LOCAL_ISSUER, "auth0Audience": LOCAL_AUDIENCE}, cache_dir=TEMPLATE_CACHE
+    )
+    return json.dumps(template)
+
+
+def local_template() -> dict[str, Any]:
+    """The local stage's CloudFormation template (a fresh copy: callers may change it)."""
+    template: dict[str, Any] = json.loads(_packaged_local_template())
     return template
 
 
@@ -57,7 +75,7 @@ def isolated(template: dict[str, Any], suffix: str | None = None) -> tuple[dict[
 
 
 def isolated_stack(endpoint: str, tmp_path: Path, template: dict[str, Any] | None = None) -> StackSpec:
-    copied, _ = isolated(template or fixture_template())
+    copied, _ = isolated(template or local_template())
     return load_stack(copied, stage="local", region=REGION, secrets_dir=tmp_path / "secrets", endpoint_url=endpoint)
 
 

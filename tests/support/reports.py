@@ -9,12 +9,13 @@ from typing import Any
 from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.jobs.data import jobs
+from shared.jobs.models import JobKind
 from shared.projects import projects
 from shared.projects.models import ProjectIn, PropertyIn
 from shared.reports.data.sources import reading_raw_rows
 from shared.search_console import chunks as gsc_chunks
 from shared.search_console.ingest import load_chunk
-from shared.search_console.models import GSC_EXPORT_JOB, LoadChunkMessage
+from shared.search_console.models import LoadChunkMessage
 from tests.support.http_events import ALL_PERMISSIONS
 from tests.support.tenants import new_tenant
 
@@ -75,7 +76,9 @@ def row(
 def load_rows(site: ReportSite, rows: list[dict[str, Any]], *, rollup: bool = True) -> None:
     """Load ``rows`` through gsc_ingest as one export chunk (re-loading a row revises it), then roll up."""
     with tenant_transaction(site.tenant_id) as session:
-        job = jobs.create(session, kind=GSC_EXPORT_JOB, project_id=site.project_id, input={}, created_by=None)
+        job = jobs.create(
+            session, kind=JobKind.GSC_EXPORT_IMPORT, project_id=site.project_id, input={}, created_by=None
+        )
         job_id = job.id
     key = gsc_chunks.chunk_key(site.tenant_id, site.property_id, job_id, uuid.uuid4().hex)
     count = gsc_chunks.write_chunk(CHUNKS_BUCKET, key, rows)

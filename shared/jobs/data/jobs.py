@@ -1,3 +1,5 @@
+"""The jobs table: creating, reading and updating job rows. ``shared.jobs.lifecycle`` decides what to write."""
+
 import uuid
 from typing import Any
 
@@ -5,16 +7,15 @@ from sqlalchemy import func, select, update
 
 from shared.db import TenantSession
 from shared.errors import NotFound
+from shared.jobs.models import LIVE_STATUSES, JobKind, JobStatus
 from shared.jobs.tables import Job
 from shared.pagination import keyset_page
-
-MAX_STORED_ERRORS = 1000
 
 
 def create(
     session: TenantSession,
     *,
-    kind: str,
+    kind: JobKind,
     project_id: uuid.UUID | None,
     input: dict[str, Any],
     created_by: str | None,
@@ -26,7 +27,7 @@ def create(
     return job
 
 
-def get(session: TenantSession, job_id: uuid.UUID, *, kind: str | None = None, for_update: bool = False) -> Job:
+def get(session: TenantSession, job_id: uuid.UUID, *, kind: JobKind | None = None, for_update: bool = False) -> Job:
     stmt = select(Job).where(Job.tenant_id == session.tenant_id, Job.id == job_id)
     if kind is not None:
         stmt = stmt.where(Job.kind == kind)
@@ -38,14 +39,19 @@ def get(session: TenantSession, job_id: uuid.UUID, *, kind: str | None = None, f
     return job
 
 
+def status_of(session: TenantSession, job_id: uuid.UUID) -> JobStatus | None:
+    status = session.scalar(select(Job.status).where(Job.tenant_id == session.tenant_id, Job.id == job_id))
+    return None if status is None else JobStatus(status)
+
+
 def list_page(
     session: TenantSession,
     *,
     project_id: uuid.UUID | None,
-    kind: str | None,
+    kind: JobKind | None,
     limit: int,
     cursor: str | None,
-    status: str | None = None,
+    status: JobStatus | None = None,
 ) -> tuple[list[Job], str | None]:
     stmt = select(Job).where(Job.tenant_id == session.tenant_id)
     if project_id is not None:
@@ -57,13 +63,14 @@ def list_page(
     return keyset_page(session, stmt, Job, limit=limit, cursor=cursor)
 
 
-def start(session: TenantSession, job_id: uuid.UUID) -> None:
-    """Mark the job running from a clean slate (a rerun after a crash starts over)."""
+def _job(session: TenantSession, job_id: uuid.UUID) -> Any:
+    return update(Job).where(Job.tenant_id == session.tenant_id, Job.id == job_id)
+
+
+def mark_running(session: TenantSession, job_id: uuid.UUID) -> None:
     session.execute(
-        update(Job)
-        .where(Job.tenant_id == session.tenant_id, Job.id == job_id)
-        .values(
-            status="running",
+        _job(session, job_id).values(
+            status=JobStatus.RUNNING,
             started_at=func.now(),
             progress_percent=0,
             counters={},
@@ -75,43 +82,55 @@ def start(session: TenantSession, job_id: uuid.UUID) -> None:
     )
 
 
-def report_progress(session: TenantSession, job_id: uuid.UUID, *, percent: int, counters: dict[str, Any]) -> None:
+def mark_started(session: TenantSession, job_id: uuid.UUID) -> bool:
+    """A live job runs (its first unit of work began); its started time is kept. False once it finished."""
+    started = session.execute(
+        _job(session, job_id)
+        .where(Job.status.in_(LIVE_STATUSES))
+        .values(status=JobStatus.RUNNING, started_at=func.coalesce(Job.started_at, func.now()))
+        .returning(Job.id)
+    ).first()
+    return started is not None
+
+
+def set_progress(session: TenantSession, job_id: uuid.UUID, *, percent: int, counters: dict[str, Any]) -> None:
     session.execute(
-        update(Job)
-        .where(Job.tenant_id == session.tenant_id, Job.id == job_id, Job.status == "running")
-        .values(progress_percent=max(0, min(100, percent)), counters=counters)
+        _job(session, job_id).where(Job.status == JobStatus.RUNNING).values(progress_percent=percent, counters=counters)
     )
 
 
-def finish(
+def set_errors(session: TenantSession, job_id: uuid.UUID, *, errors: list[dict[str, Any]], error_count: int) -> None:
+    session.execute(_job(session, job_id).values(errors=errors, error_count=error_count))
+
+
+def mark_finished(
     session: TenantSession,
     job_id: uuid.UUID,
     *,
-    status: str,
-    counters: dict[str, Any],
-    errors: list[dict[str, Any]],
-    error_count: int,
+    status: JobStatus,
+    counters: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    error_count: int | None = None,
     failure_reason: str | None = None,
-) -> None:
-    session.execute(
-        update(Job)
-        .where(Job.tenant_id == session.tenant_id, Job.id == job_id)
-        .values(
-            status=status,
-            progress_percent=100,
-            counters=counters,
-            errors=errors[:MAX_STORED_ERRORS],
-            error_count=error_count,
-            failure_reason=failure_reason,
-            finished_at=func.now(),
-        )
-    )
+) -> bool:
+    """End a live job with ``status``; False when it had already finished (nothing is written then)."""
+    values: dict[str, Any] = {
+        "status": status,
+        "progress_percent": 100,
+        "failure_reason": failure_reason,
+        "finished_at": func.now(),
+    }
+    if counters is not None:
+        values["counters"] = counters
+    if errors is not None:
+        values["errors"] = errors
+    if error_count is not None:
+        values["error_count"] = error_count
+    finished = session.execute(
+        _job(session, job_id).where(Job.status.in_(LIVE_STATUSES)).values(**values).returning(Job.id)
+    ).first()
+    return finished is not None
 
 
-def record_errors(session: TenantSession, job_id: uuid.UUID, *, errors: list[dict[str, Any]], error_count: int) -> None:
-    """Store a running job's line errors (for jobs that finish later, elsewhere)."""
-    session.execute(
-        update(Job)
-        .where(Job.tenant_id == session.tenant_id, Job.id == job_id)
-        .values(errors=errors[:MAX_STORED_ERRORS], error_count=error_count)
-    )
+def mark_cancelled(session: TenantSession, job_id: uuid.UUID) -> bool:
+    return mark_finished(session, job_id, status=JobStatus.CANCELLED)

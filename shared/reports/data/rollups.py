@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from shared.db import TenantSession, tenant_transaction
+from shared.db import SystemSession, TenantSession
 from shared.reports.data.queries import DateRange, SearchData
 from shared.reports.data.sources import query_page_rows
 
@@ -35,8 +35,6 @@ from shared.reports.data.sources import query_page_rows
 PROPERTY_LOCK_CLASS = 0x6E52
 # clicks_4w sums a week's rolling 28 days: the week and the three before it.
 ROLLING_WEEKS = 4
-# The schedule reads across tenants through the SECURITY DEFINER function only; no tenant's rows are visible.
-_NO_TENANT = ""
 
 # ``ON CONFLICT DO UPDATE`` (not DO NOTHING) so that an existing pending day is row-locked until the load
 # commits: a rollup taking the day meanwhile waits for the load and then sees its rows, instead of
@@ -249,10 +247,9 @@ def rebuild_weeks(session: TenantSession, property_id: uuid.UUID, weeks: Collect
     )
 
 
-def backlog() -> list[RollupTarget]:
+def backlog(session: SystemSession) -> list[RollupTarget]:
     """Every property of every tenant with pending days (identifiers only), in a stable order."""
-    with tenant_transaction(_NO_TENANT) as session:
-        rows = session.execute(_BACKLOG).all()
+    rows = session.execute(_BACKLOG).all()
     return [RollupTarget(tenant_id=row.tenant_id, property_id=row.property_id) for row in rows]
 
 

@@ -1,4 +1,4 @@
-"""Progress of Search Console jobs: days, chunks, counters, completion and cancellation.
+"""The rows that count a Search Console job's work: its days and chunks, and the counts read off them.
 
 A sync or backfill job has one ``gsc_job_days`` row per day. A day goes
 pending -> fetching (gsc_sync pages through the API, writing chunks) ->
@@ -6,30 +6,67 @@ fetched (``chunks_total`` known) -> loaded (every chunk merged). An export
 import has no days: its chunks are registered as the file is split, and
 ``split_complete`` in the counters says the set is final.
 
-Every write here runs in the caller's transaction, next to the work it
-records, so counters can never run ahead of (or behind) the data. Locks are
-always taken chunk, then day, then job; ``cancel`` takes days, then the job;
-so loaders and a cancel wait for each other instead of deadlocking.
+SQL only: what the counts mean for the job is decided in
+``shared.search_console.progress``. Locks are always taken chunk, then day,
+then job; ending open days takes days, then the job; so loaders and a cancel
+wait for each other instead of deadlocking.
 """
 
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.db import TenantSession
+from shared.jobs.models import LIVE_STATUSES, JobStatus
 from shared.jobs.tables import Job
 from shared.search_console.tables import GscChunk, GscJobDay
 
-LIVE_STATUSES = ("pending", "running")
 DAY_TERMINAL = ("loaded", "failed", "cancelled")
-ChunkClaim = Literal["load", "already_loaded", "skip"]
+ChunkState = Literal["pending", "loaded", "skipped"]
 
 
-def create_days(session: TenantSession, job_id: uuid.UUID, property_id: uuid.UUID, dates: Sequence[dt.date]) -> None:
+@dataclass(frozen=True)
+class JobCounts:
+    """A job's days and chunks as counted in one statement."""
+
+    days_total: int
+    days_done: int
+    days_failed: int
+    days_finished: int
+    days_progress: float  # days done, with a fetched day's loaded share of its chunks
+    rows_fetched: int
+    chunks_total: int
+    chunks_done: int
+    chunks_skipped: int
+    rows_loaded: int
+    rows_changed: int
+
+    def as_counters(self) -> dict[str, int]:
+        return {
+            "days_total": self.days_total,
+            "days_done": self.days_done,
+            "days_failed": self.days_failed,
+            "chunks_total": self.chunks_total,
+            "chunks_done": self.chunks_done,
+            "chunks_skipped": self.chunks_skipped,
+            "rows_fetched": self.rows_fetched,
+            "rows_loaded": self.rows_loaded,
+            "rows_changed": self.rows_changed,
+        }
+
+
+@dataclass(frozen=True)
+class JobState:
+    status: JobStatus
+    counters: dict[str, Any]
+
+
+def insert_days(session: TenantSession, job_id: uuid.UUID, property_id: uuid.UUID, dates: Sequence[dt.date]) -> None:
     session.execute(
         insert(GscJobDay).values(
             [
@@ -38,11 +75,6 @@ def create_days(session: TenantSession, job_id: uuid.UUID, property_id: uuid.UUI
             ]
         )
     )
-    refresh_job(session, job_id)
-
-
-def job_status(session: TenantSession, job_id: uuid.UUID) -> str | None:
-    return session.scalar(select(Job.status).where(Job.tenant_id == session.tenant_id, Job.id == job_id))
 
 
 def day_status(session: TenantSession, job_id: uuid.UUID, day: dt.date, *, for_update: bool = False) -> str | None:
@@ -53,8 +85,8 @@ def day_status(session: TenantSession, job_id: uuid.UUID, day: dt.date, *, for_u
     return session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
-def start_day(session: TenantSession, job_id: uuid.UUID, day: dt.date) -> bool:
-    """Claim a day for fetching. False when the job is over or the day was already fetched (a redelivery)."""
+def claim_day(session: TenantSession, job_id: uuid.UUID, day: dt.date) -> bool:
+    """The day is ours to fetch (pending, or a redelivery of one being fetched); False when it was fetched."""
     claimed = session.execute(
         update(GscJobDay)
         .where(
@@ -66,15 +98,7 @@ def start_day(session: TenantSession, job_id: uuid.UUID, day: dt.date) -> bool:
         .values(status="fetching", chunks_total=None, rows_fetched=0, error=None, updated_at=func.now())
         .returning(GscJobDay.date)
     ).first()
-    if claimed is None:
-        return False
-    started = session.execute(
-        update(Job)
-        .where(Job.tenant_id == session.tenant_id, Job.id == job_id, Job.status.in_(LIVE_STATUSES))
-        .values(status="running", started_at=func.coalesce(Job.started_at, func.now()))
-        .returning(Job.id)
-    ).first()
-    return started is not None
+    return claimed is not None
 
 
 def add_chunk(
@@ -93,7 +117,7 @@ def add_chunk(
     session.execute(stmt.on_conflict_do_nothing(index_elements=[GscChunk.job_id, GscChunk.object_key]))
 
 
-def finish_day_fetch(session: TenantSession, job_id: uuid.UUID, day: dt.date, *, chunks_total: int, rows: int) -> None:
+def set_day_fetched(session: TenantSession, job_id: uuid.UUID, day: dt.date, *, chunks_total: int, rows: int) -> None:
     """Every chunk of the day is written: the day is complete once they have all loaded (maybe already)."""
     session.execute(
         update(GscJobDay)
@@ -107,43 +131,31 @@ def finish_day_fetch(session: TenantSession, job_id: uuid.UUID, day: dt.date, *,
             updated_at=func.now(),
         )
     )
-    refresh_job(session, job_id)
 
 
-def finish_split(session: TenantSession, job_id: uuid.UUID, counters: dict[str, Any]) -> None:
-    """An export import registered all its chunks; ``counters`` adds what the split learned (lines, rejects)."""
+def add_split_counters(session: TenantSession, job_id: uuid.UUID, counters: dict[str, Any]) -> None:
+    """An export import registered all its chunks: ``split_complete``, plus what the split learned."""
     session.execute(
         update(Job)
         .where(Job.tenant_id == session.tenant_id, Job.id == job_id)
         .values(counters=Job.counters.op("||")(func.jsonb_build_object("split_complete", True)).op("||")(counters))
     )
-    refresh_job(session, job_id)
 
 
-def claim_chunk(session: TenantSession, job_id: uuid.UUID, object_key: str) -> ChunkClaim:
-    """Lock the chunk's row for loading. A chunk of a cancelled or failed job is skipped, not loaded."""
-    status = session.scalar(
+def lock_chunk(session: TenantSession, job_id: uuid.UUID, object_key: str) -> ChunkState | None:
+    """Lock the chunk's row for loading; its state, or None for a chunk never registered."""
+    state = session.scalar(
         select(GscChunk.status)
         .where(GscChunk.tenant_id == session.tenant_id, GscChunk.job_id == job_id, GscChunk.object_key == object_key)
         .with_for_update()
     )
-    if status == "loaded":
-        return "already_loaded"
-    if status == "skipped" or job_status(session, job_id) not in LIVE_STATUSES:
-        return "skip"
-    return "load"
+    return None if state is None else state  # type: ignore[return-value]
 
 
-def chunk_loaded(
-    session: TenantSession,
-    job_id: uuid.UUID,
-    object_key: str,
-    *,
-    day: dt.date | None,
-    rows: int,
-    rows_changed: int,
-) -> None:
-    """Count a chunk as loaded, once, in the transaction that merged it."""
+def mark_chunk_loaded(
+    session: TenantSession, job_id: uuid.UUID, object_key: str, *, day: dt.date | None, rows: int, rows_changed: int
+) -> bool:
+    """Count a chunk as loaded, once (False when it already was), and its day's share."""
     flipped = session.execute(
         update(GscChunk)
         .where(
@@ -156,7 +168,7 @@ def chunk_loaded(
         .returning(GscChunk.object_key)
     ).first()
     if flipped is None:
-        return
+        return False
     if day is not None:
         session.execute(
             update(GscJobDay)
@@ -170,10 +182,10 @@ def chunk_loaded(
                 updated_at=func.now(),
             )
         )
-    refresh_job(session, job_id)
+    return True
 
 
-def skip_chunk(session: TenantSession, job_id: uuid.UUID, object_key: str) -> None:
+def mark_chunk_skipped(session: TenantSession, job_id: uuid.UUID, object_key: str) -> None:
     session.execute(
         update(GscChunk)
         .where(
@@ -186,40 +198,16 @@ def skip_chunk(session: TenantSession, job_id: uuid.UUID, object_key: str) -> No
     )
 
 
-def fail_day(session: TenantSession, job_id: uuid.UUID, day: dt.date, reason: str) -> None:
+def mark_day_failed(session: TenantSession, job_id: uuid.UUID, day: dt.date, reason: str) -> None:
     session.execute(
         update(GscJobDay)
         .where(GscJobDay.tenant_id == session.tenant_id, GscJobDay.job_id == job_id, GscJobDay.date == day)
         .values(status="failed", error=reason, updated_at=func.now())
     )
-    refresh_job(session, job_id)
 
 
-def fail_job(session: TenantSession, job_id: uuid.UUID, reason: str) -> None:
-    """Stop the whole job (for example a revoked credential): unfinished days fail, queued work is skipped."""
-    _end_open_days(session, job_id, status="failed", reason=reason)
-    session.execute(
-        update(Job)
-        .where(Job.tenant_id == session.tenant_id, Job.id == job_id, Job.status.in_(LIVE_STATUSES))
-        .values(status="failed", failure_reason=reason, finished_at=func.now())
-    )
-    refresh_job(session, job_id)
-
-
-def cancel(session: TenantSession, job_id: uuid.UUID) -> bool:
-    """Cancel a live job: no new day or chunk starts; what already loaded stays. False if it had finished."""
-    _end_open_days(session, job_id, status="cancelled", reason="The job was cancelled.")
-    cancelled = session.execute(
-        update(Job)
-        .where(Job.tenant_id == session.tenant_id, Job.id == job_id, Job.status.in_(LIVE_STATUSES))
-        .values(status="cancelled", finished_at=func.now())
-        .returning(Job.id)
-    ).first()
-    refresh_job(session, job_id)
-    return cancelled is not None
-
-
-def _end_open_days(session: TenantSession, job_id: uuid.UUID, *, status: str, reason: str) -> None:
+def end_open_days(session: TenantSession, job_id: uuid.UUID, *, status: str, reason: str) -> None:
+    """Every day not yet loaded, failed or cancelled ends with ``status`` (locked in date order)."""
     open_days = (
         select(GscJobDay.date)
         .where(
@@ -239,7 +227,18 @@ def _end_open_days(session: TenantSession, job_id: uuid.UUID, *, status: str, re
         )
 
 
-_PROGRESS = text(
+def lock_job(session: TenantSession, job_id: uuid.UUID) -> JobState | None:
+    row = session.execute(
+        select(Job.status, Job.counters).where(Job.tenant_id == session.tenant_id, Job.id == job_id).with_for_update()
+    ).first()
+    return None if row is None else JobState(status=JobStatus(row.status), counters=dict(row.counters))
+
+
+def is_live(status: str | None) -> bool:
+    return status in LIVE_STATUSES
+
+
+_COUNTS = text(
     """
     WITH days AS (
       SELECT count(*) AS days_total,
@@ -267,44 +266,26 @@ _PROGRESS = text(
 )
 
 
-def refresh_job(session: TenantSession, job_id: uuid.UUID) -> None:
-    """Recompute the job's counters and percent from its days and chunks; finish it when nothing is left."""
-    job = session.execute(
-        select(Job.status, Job.counters).where(Job.tenant_id == session.tenant_id, Job.id == job_id).with_for_update()
-    ).first()
-    if job is None:
-        return
-    p = session.execute(_PROGRESS, {"tenant_id": session.tenant_id, "job_id": job_id}).mappings().one()
-    counters = dict(job.counters) | {
-        "days_total": p["days_total"],
-        "days_done": p["days_done"],
-        "days_failed": p["days_failed"],
-        "chunks_total": p["chunks_total"],
-        "chunks_done": p["chunks_done"],
-        "chunks_skipped": p["chunks_skipped"],
-        "rows_fetched": int(p["rows_fetched"]),
-        "rows_loaded": int(p["rows_loaded"]),
-        "rows_changed": int(p["rows_changed"]),
-    }
-    values: dict[str, Any] = {"counters": counters}
-    if p["days_total"]:
-        percent = int(100 * float(p["days_progress"]) / p["days_total"])
-        finished = p["days_finished"] == p["days_total"]
-    else:
-        split = bool(counters.get("split_complete"))
-        settled = p["chunks_done"] + p["chunks_skipped"]
-        percent = int((50 if split else 0) + (50 * settled / p["chunks_total"] if p["chunks_total"] else 0))
-        finished = split and settled == p["chunks_total"]
-    if job.status in LIVE_STATUSES and finished:
-        values["finished_at"] = func.now()
-        if p["days_total"] and p["days_failed"] == p["days_total"]:
-            values["status"] = "failed"
-        elif p["days_failed"] or counters.get("rows_rejected"):
-            values["status"] = "succeeded_with_errors"
-        else:
-            values["status"] = "succeeded"
-        percent = 100
-    elif job.status not in LIVE_STATUSES:
-        percent = 100
-    values["progress_percent"] = max(0, min(100, percent))
-    session.execute(update(Job).where(Job.tenant_id == session.tenant_id, Job.id == job_id).values(**values))
+def counts(session: TenantSession, job_id: uuid.UUID) -> JobCounts:
+    row = session.execute(_COUNTS, {"tenant_id": session.tenant_id, "job_id": job_id}).mappings().one()
+    return JobCounts(
+        days_total=row["days_total"],
+        days_done=row["days_done"],
+        days_failed=row["days_failed"],
+        days_finished=row["days_finished"],
+        days_progress=float(row["days_progress"]),
+        rows_fetched=int(row["rows_fetched"]),
+        chunks_total=row["chunks_total"],
+        chunks_done=row["chunks_done"],
+        chunks_skipped=row["chunks_skipped"],
+        rows_loaded=int(row["rows_loaded"]),
+        rows_changed=int(row["rows_changed"]),
+    )
+
+
+def write_counters(session: TenantSession, job_id: uuid.UUID, *, counters: dict[str, Any], percent: int) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.tenant_id == session.tenant_id, Job.id == job_id)
+        .values(counters=counters, progress_percent=max(0, min(100, percent)))
+    )

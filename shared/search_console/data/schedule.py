@@ -12,13 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, text, update
 
-from shared.db import TenantSession, tenant_transaction
+from shared.db import SystemSession, TenantSession
 from shared.jobs.tables import Job
 from shared.projects.tables import Property
-
-SYNCABLE_CONNECTIONS = ("connected", "verified")
-# The schedule reads across tenants through the SECURITY DEFINER function only; no tenant's rows are visible.
-_NO_TENANT = ""
+from shared.search_console.models import SYNCABLE_CONNECTIONS
 
 
 @dataclass(frozen=True)
@@ -27,10 +24,9 @@ class SyncableProperty:
     property_id: uuid.UUID
 
 
-def syncable_properties() -> list[SyncableProperty]:
+def syncable_properties(session: SystemSession) -> list[SyncableProperty]:
     """Every active, connected property of every tenant (identifiers only), in a stable order."""
-    with tenant_transaction(_NO_TENANT) as session:
-        rows = session.execute(text("SELECT tenant_id, property_id FROM kestrel_syncable_properties()")).all()
+    rows = session.execute(text("SELECT tenant_id, property_id FROM kestrel_syncable_properties()")).all()
     return [SyncableProperty(tenant_id=row.tenant_id, property_id=row.property_id) for row in rows]
 
 

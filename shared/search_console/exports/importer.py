@@ -17,7 +17,6 @@ import datetime as dt
 import math
 import tempfile
 import uuid
-from collections.abc import Callable
 from itertools import batched
 from pathlib import Path
 from typing import Any
@@ -26,31 +25,32 @@ from pydantic import BaseModel, ConfigDict
 
 from shared import aws
 from shared.auth import Principal
-from shared.db import TenantSession, tenant_transaction
-from shared.errors import InvalidRequest, NotFound, PermanentError
-from shared.imports.uploads import GSC_EXPORT, UploadKey, presigned_put
+from shared.db import tenant_transaction
+from shared.errors import InvalidRequest, NotFound, RejectedFile
+from shared.imports.uploads import GSC_EXPORT, UploadKey, presigned_put, upload_job
+from shared.jobs import lifecycle
 from shared.jobs.data import jobs
-from shared.jobs.models import FINISHED_STATUSES, JobOut
+from shared.jobs.lifecycle import Outcome
+from shared.jobs.models import FINISHED_STATUSES, JobErrors, JobKind, JobOut, JobStatus
 from shared.observability import logger
 from shared.projects.data import projects
+from shared.runtime.work import Work
 from shared.search_console import chunks as gsc_chunks
-from shared.search_console.data import progress
+from shared.search_console import progress
 from shared.search_console.data import snapshots as gsc_snapshots
-from shared.search_console.exports import files as gsc_export_files
-from shared.search_console.exports.files import LineErrors, RejectedFile
+from shared.search_console.exports import aggregation, bulk, csv_text, ui
 from shared.search_console.models import (
     CHUNK_ROWS,
-    GSC_EXPORT_JOB,
     ExportFormat,
     GscExportImportIn,
     GscExportImportOut,
     SearchType,
 )
-from shared.settings import get_settings
+from shared.settings import Uploads, settings_of
 from shared.tenancy.data import tenants
 from shared.tenancy.scope import tenant_scope
 
-JOB_KIND = GSC_EXPORT_JOB
+JOB_KIND = JobKind.GSC_EXPORT_IMPORT
 MAX_UI_BYTES = 50 * 1024 * 1024  # a real UI export is well under 1 MB (1,000 rows per report)
 MAX_BULK_BYTES = 1024 * 1024 * 1024
 # Bulk rows are summed one hash partition at a time: about this much CSV text per partition.
@@ -111,7 +111,7 @@ def start(
             "range_start": data.range_start.isoformat() if data.range_start else None,
             "range_end": data.range_end.isoformat() if data.range_end else None,
             "search_type": data.search_type,
-            "bucket": get_settings().uploads_bucket,
+            "bucket": settings_of(Uploads).uploads_bucket,
             "key": key.object_key,
         }
         session.flush()
@@ -119,38 +119,29 @@ def start(
     return GscExportImportOut(job=out, upload=presigned_put(key, content_type))
 
 
-def run(key: UploadKey, *, bucket: str, object_key: str, size: int, mark_done: Callable[[TenantSession], None]) -> str:
+def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) -> str:
     """Import one uploaded Search Console export. Returns the job's status (bulk jobs: usually still running)."""
     with tenant_transaction(key.tenant_id) as session:
-        try:
-            job = jobs.get(session, key.job_id, kind=JOB_KIND, for_update=True)
-        except NotFound as exc:
-            raise PermanentError(f"Upload {object_key} names job {key.job_id}, which does not exist.") from exc
+        job, project_id = upload_job(session, key, JOB_KIND)
         if job.status in FINISHED_STATUSES or job.counters.get("split_complete"):
             # Imported already (a bulk job's chunks may still be loading): another upload to the same URL is ignored.
-            mark_done(session)
             return job.status
         request = _ImportInput.model_validate(job.input)
-        if job.project_id is None:
-            raise PermanentError(f"Job {key.job_id} has no project.")
         try:
-            projects.get_property(session, job.project_id, request.property_id)
+            projects.get_property(session, project_id, request.property_id)
         except NotFound:
-            jobs.finish(
+            lifecycle.fail(
                 session,
                 key.job_id,
-                status="failed",
+                "The property was deleted before its export was imported.",
                 counters={},
-                errors=[],
-                error_count=0,
-                failure_reason="The property was deleted before its export was imported.",
+                errors=JobErrors(),
             )
-            mark_done(session)
             return "failed"
-        jobs.start(session, key.job_id)
+        lifecycle.start(session, key.job_id)
     if request.format == "ui_export":
-        return _run_ui_export(key, request, bucket=bucket, object_key=object_key, size=size, mark_done=mark_done)
-    return _run_bulk_export(key, request, bucket=bucket, object_key=object_key, size=size, mark_done=mark_done)
+        return _run_ui_export(key, request, bucket=bucket, object_key=object_key, size=size, work=work)
+    return _run_bulk_export(key, request, bucket=bucket, object_key=object_key, size=size, work=work)
 
 
 def _fail(
@@ -158,20 +149,11 @@ def _fail(
     reason: str,
     *,
     counters: dict[str, Any],
-    errors: LineErrors,
-    mark_done: Callable[[TenantSession], None],
+    errors: JobErrors,
+    work: Work,
 ) -> str:
-    with tenant_transaction(key.tenant_id) as session:
-        jobs.finish(
-            session,
-            key.job_id,
-            status="failed",
-            counters=counters,
-            errors=errors.items,
-            error_count=errors.count,
-            failure_reason=reason,
-        )
-        mark_done(session)
+    with work.finish() as session:
+        lifecycle.fail(session, key.job_id, reason, counters=counters, errors=errors)
     logger.info("Search Console export rejected", extra={"job_id": str(key.job_id), "reason": reason})
     return "failed"
 
@@ -184,7 +166,7 @@ def _run_ui_export(
     bucket: str,
     object_key: str,
     size: int,
-    mark_done: Callable[[TenantSession], None],
+    work: Work,
 ) -> str:
     counters: dict[str, Any] = {
         "bytes_total": size,
@@ -196,7 +178,7 @@ def _run_ui_export(
         "snapshots_unchanged": 0,
         "rows_rejected": 0,
     }
-    errors = LineErrors()
+    errors = JobErrors()
     try:
         if size > MAX_UI_BYTES:
             raise RejectedFile(f"The file is {size / 1048576:.1f} MB; Search Console UI exports are far smaller.")
@@ -205,7 +187,7 @@ def _run_ui_export(
             data = body.read()
         finally:
             body.close()
-        export = gsc_export_files.read_ui_export(data)
+        export = ui.read_ui_export(data)
         errors = export.errors
         counters.update(files=export.files, lines=export.lines, rows_rejected=errors.count)
         if not export.reports:
@@ -214,15 +196,15 @@ def _run_ui_export(
             raise RejectedFile("The export's reports have a header but no data lines.")
         if not export.rows:
             raise RejectedFile(f"No valid lines: all {errors.count} lines have errors (see errors).")
-        snapshots = gsc_export_files.ui_snapshots(
+        snapshots = ui.ui_snapshots(
             export, range_start=request.range_start, range_end=request.range_end, search_type=request.search_type
         )
-        with tenant_transaction(key.tenant_id) as session:
+        with work.finish() as session:  # the snapshots and the job's end commit together, or neither
             created, updated = gsc_snapshots.upsert(
                 session,
                 property_id=request.property_id,
                 job_id=key.job_id,
-                snapshots=gsc_export_files.snapshot_values(snapshots),
+                snapshots=ui.snapshot_values(snapshots),
             )
             counters.update(
                 snapshots=len(snapshots),
@@ -230,13 +212,10 @@ def _run_ui_export(
                 snapshots_updated=updated,
                 snapshots_unchanged=len(snapshots) - created - updated,
             )
-            status = "succeeded_with_errors" if errors.count else "succeeded"
-            jobs.finish(
-                session, key.job_id, status=status, counters=counters, errors=errors.items, error_count=errors.count
-            )
-            mark_done(session)
+            outcome = Outcome(succeeded=len(export.rows), failed=errors.count)
+            status = lifecycle.finish(session, key.job_id, outcome, counters=counters, errors=errors)
     except RejectedFile as rejected:
-        return _fail(key, rejected.reason, counters=counters, errors=errors, mark_done=mark_done)
+        return _fail(key, rejected.reason, counters=counters, errors=errors, work=work)
     logger.info("Search Console UI export imported", extra={"job_id": str(key.job_id), **counters})
     return status
 
@@ -254,7 +233,7 @@ def _run_bulk_export(
     bucket: str,
     object_key: str,
     size: int,
-    mark_done: Callable[[TenantSession], None],
+    work: Work,
 ) -> str:
     counters: dict[str, Any] = {
         "bytes_total": size,
@@ -264,24 +243,21 @@ def _run_bulk_export(
         "rows_merged": 0,
         "rows_rejected": 0,
     }
-    errors = LineErrors()
+    errors = JobErrors()
     with tempfile.TemporaryDirectory(prefix="gsc-export-") as spill_dir:
         try:
             if size > MAX_BULK_BYTES:
                 raise RejectedFile(f"The file is {size / 1048576:.0f} MB; bulk export imports take up to 1 GB.")
             aggregator = _split_lines(request, bucket, object_key, size, Path(spill_dir), counters, errors)
         except RejectedFile as rejected:
-            return _fail(key, rejected.reason, counters=counters, errors=errors, mark_done=mark_done)
+            return _fail(key, rejected.reason, counters=counters, errors=errors, work=work)
         status = _write_chunks(key, request, aggregator)
     if status is not None:  # cancelled while splitting: what was registered is skipped by the loaders
-        with tenant_transaction(key.tenant_id) as session:
-            mark_done(session)
         return status
     counters.update(rows=aggregator.distinct, rows_merged=aggregator.added - aggregator.distinct)
-    with tenant_transaction(key.tenant_id) as session:
-        jobs.record_errors(session, key.job_id, errors=errors.items, error_count=errors.count)
+    with work.finish() as session:
+        lifecycle.record_errors(session, key.job_id, errors)
         progress.finish_split(session, key.job_id, counters)
-        mark_done(session)
         final = progress.job_status(session, key.job_id) or "running"
     logger.info("Search Console bulk export split", extra={"job_id": str(key.job_id), **counters})
     return final
@@ -294,17 +270,17 @@ def _split_lines(
     size: int,
     spill_dir: Path,
     counters: dict[str, Any],
-    errors: LineErrors,
-) -> gsc_export_files.RowAggregator:
+    errors: JobErrors,
+) -> aggregation.RowAggregator:
     """First pass: validate every line, spilling valid rows; ``RejectedFile`` if no line is usable."""
     body = aws.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"]
     try:
-        stream = gsc_export_files.buffered(body)
-        aggregator = gsc_export_files.RowAggregator(spill_dir, _partitions(size, gsc_export_files.is_gzip(stream)))
+        stream = csv_text.buffered(body)
+        aggregator = aggregation.RowAggregator(spill_dir, _partitions(size, csv_text.is_gzip(stream)))
         other_sites: set[str] = set()
         other_site_lines = 0
         today = dt.datetime.now(dt.UTC).date()
-        for parsed in gsc_export_files.read_bulk_export(stream, site_url=request.site_url, today=today):
+        for parsed in bulk.read_bulk_export(stream, site_url=request.site_url, today=today):
             if parsed.last:
                 errors.add(parsed.line, parsed.error or "unreadable")
                 break
@@ -333,25 +309,11 @@ def _split_lines(
     return aggregator
 
 
-def _write_chunks(key: UploadKey, request: _ImportInput, aggregator: gsc_export_files.RowAggregator) -> str | None:
+def _write_chunks(key: UploadKey, request: _ImportInput, aggregator: aggregation.RowAggregator) -> str | None:
     """Second pass: summed rows as chunks, each registered then enqueued. The job's status if it stopped being live."""
-    stopped: str | None = None
-
-    def job_live(session: TenantSession) -> bool:
-        nonlocal stopped
-        status = progress.job_status(session, key.job_id)
-        if status in progress.LIVE_STATUSES:
-            return True
-        stopped = status or "cancelled"
-        return False
-
     for number, rows in enumerate(batched(aggregator.rows(), CHUNK_ROWS)):
         part = f"export/{number:05d}"
-        if (
-            gsc_chunks.publish_chunk(
-                key.tenant_id, key.job_id, request.property_id, part, rows, day=None, still_wanted=job_live
-            )
-            is None
-        ):
-            return stopped
+        if gsc_chunks.publish_chunk(key.tenant_id, key.job_id, request.property_id, part, rows, day=None) is None:
+            with tenant_transaction(key.tenant_id) as session:
+                return progress.job_status(session, key.job_id) or JobStatus.CANCELLED
     return None

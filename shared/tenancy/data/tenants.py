@@ -2,12 +2,19 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.db import TenantSession
+from shared.errors import UnknownTenant
 from shared.tenancy.tables import Tenant, User
 
 
 def exists(session: TenantSession) -> bool:
     """Whether the session's tenant is provisioned (RLS shows a tenant only its own row)."""
     return session.scalar(select(Tenant.tenant_id).where(Tenant.tenant_id == session.tenant_id)) is not None
+
+
+def require(session: TenantSession) -> None:
+    """The one check that the session's tenant exists, for requests and messages alike."""
+    if not exists(session):
+        raise UnknownTenant(f"Unknown tenant {session.tenant_id!r}: the organization has no Kestrel account.")
 
 
 def touch_user(session: TenantSession, subject: str) -> None:

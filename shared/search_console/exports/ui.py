@@ -1,0 +1,395 @@
+"""Reading the Search Console UI's Performance export into dated snapshots (parsing only: no database, no AWS).
+
+"Export > Download CSV" gives a zip of Queries.csv, Pages.csv, Countries.csv,
+Devices.csv, Search appearance.csv, Dates.csv and Filters.csv, or one of those
+CSVs alone. Each report is its key column ("Top queries", "Top pages",
+"Country", "Device", "Search Appearance", "Date") then Clicks, Impressions, CTR,
+Position. A report is recognised by its header, not its file name (names follow
+the UI language and get prefixed); Filters.csv is "Filter,Value" rows. Only
+Dates.csv carries dates: the other reports are aggregates over the export's
+range, which comes from, in order: explicit dates in Filters.csv's Date row; the
+import request's range; Dates.csv's span. Without one of these a file with
+aggregate reports is rejected.
+
+CTR must agree with clicks / impressions (within ``CTR_TOLERANCE``, since
+exports round it), and the exact clicks / impressions is what is stored.
+"""
+
+import datetime as dt
+import io
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shared.errors import RejectedFile
+from shared.jobs.models import JobErrors
+from shared.search_console.exports.csv_text import (
+    ZIP_MAGICS,
+    Record,
+    buffered,
+    csv_records,
+    decoded_text,
+    has_non_text,
+    line_fields,
+    normalised,
+    read_header,
+    with_lookahead,
+)
+from shared.search_console.exports.dates import DateReader, date_range_in
+from shared.search_console.exports.numbers import NumberReader
+from shared.search_console.exports.problems import ValueProblem, count_problems
+from shared.search_console.models import SearchType
+
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one CSV of a UI export zip, uncompressed (real ones are under 1 MB)
+CTR_TOLERANCE = 0.005  # half a percentage point: exports round CTR, misread numbers miss by far more
+REPORT_OF_KEY_COLUMN = {
+    "top queries": "queries",
+    "queries": "queries",
+    "query": "queries",
+    "top pages": "pages",
+    "pages": "pages",
+    "page": "pages",
+    "country": "countries",
+    "countries": "countries",
+    "device": "devices",
+    "devices": "devices",
+    "search appearance": "search_appearance",
+    "date": "dates",
+    "dates": "dates",
+}
+_METRIC_OF_COLUMN = {
+    "clicks": "clicks",
+    "impressions": "impressions",
+    "ctr": "ctr",
+    "position": "position",
+    "average position": "position",
+    "avg. position": "position",
+}
+_REQUIRED_METRICS = ("clicks", "impressions", "position")
+_FILTER_HEADER = ["filter", "value"]
+_BULK_MARKERS = {"data_date", "site_url", "sum_position"}
+_UI_HEADER_WORDS = frozenset(REPORT_OF_KEY_COLUMN) | frozenset(_METRIC_OF_COLUMN) | frozenset(_FILTER_HEADER)
+_UI_SEARCH_TYPES: dict[str, SearchType] = {
+    "web": "web",
+    "image": "image",
+    "images": "image",
+    "video": "video",
+    "videos": "video",
+    "news": "news",
+    "discover": "discover",
+    "google news": "googleNews",
+    "googlenews": "googleNews",
+}
+_DIMENSION_FILTERS = {"query", "page", "country", "device", "search appearance"}
+REPORT_NAMES = {
+    "queries": "Queries",
+    "pages": "Pages",
+    "countries": "Countries",
+    "devices": "Devices",
+    "search_appearance": "Search appearance",
+    "dates": "Dates",
+}
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    report: str
+    key: str  # the first column's value; for the dates report the ISO date
+    clicks: int
+    impressions: int
+    ctr: float
+    position: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    report: str
+    key: str
+    range_start: dt.date
+    range_end: dt.date
+    search_type: SearchType
+    clicks: int
+    impressions: int
+    ctr: float
+    position: float
+
+
+@dataclass
+class UiExport:
+    rows: list[ReportRow] = field(default_factory=list)
+    reports: dict[str, str] = field(default_factory=dict)  # report -> the file it came from
+    search_type: SearchType | None = None  # from Filters.csv
+    date_range: tuple[dt.date, dt.date] | None = None  # explicit dates in Filters.csv
+    date_filter: str | None = None  # Filters.csv's Date value as written
+    has_filters: bool = False
+    files: int = 0
+    lines: int = 0
+    errors: JobErrors = field(default_factory=JobErrors)
+
+
+def read_ui_export(data: bytes) -> UiExport:
+    """Read a UI export: the zip, or one of its CSVs (plain or gzip). Raises ``RejectedFile`` if unusable."""
+    if not data.strip():
+        raise RejectedFile("The file is empty.")
+    export = UiExport()
+    if data[:4] in ZIP_MAGICS:
+        _read_zip(data, export)
+    else:
+        _read_ui_csv(buffered(io.BytesIO(data)), None, export)
+    return export
+
+
+def _read_zip(data: bytes, export: UiExport) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise RejectedFile(f"The file is not a readable zip: {exc}.") from exc
+    with archive:
+        members = sorted(
+            (
+                info
+                for info in archive.infolist()
+                if not info.is_dir()
+                and info.filename.lower().endswith(".csv")
+                and not Path(info.filename).name.startswith(".")
+                and "__MACOSX" not in info.filename
+            ),
+            key=lambda info: info.filename,
+        )
+        if not members:
+            raise RejectedFile(
+                "The zip holds no CSV files: expected Search Console's export (Queries.csv, Pages.csv, Dates.csv, ...)."
+            )
+        for info in members:
+            name = Path(info.filename).name
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise RejectedFile(
+                    f"{name} is {info.file_size / 1048576:.0f} MB uncompressed; too large for an export."
+                )
+            try:
+                with archive.open(info) as member:
+                    _read_ui_csv(buffered(member), name, export)
+            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error) as exc:
+                raise RejectedFile(f"{name} in the zip is not readable: {exc}.") from exc
+
+
+def _read_ui_csv(stream: io.BufferedReader, name: str | None, export: UiExport) -> None:
+    where = f"{name} " if name else "The file "
+    records = csv_records(decoded_text(stream), _UI_HEADER_WORDS)
+    columns, written = read_header(next(records, None), where)
+    export.files += 1
+    if columns == _FILTER_HEADER:
+        _read_filters(records, name or "Filters.csv", export)
+        return
+    report, metric_index = _report_layout(columns, where)
+    if report in export.reports:
+        raise RejectedFile(f"The zip holds two {REPORT_NAMES[report]} reports: {export.reports[report]} and {name}.")
+    export.reports[report] = name or REPORT_NAMES[report]
+    prefix = f"{name}: " if name else ""
+    numbers, dates = NumberReader(), DateReader()
+
+    def observe(cells: list[str]) -> None:
+        if len(cells) >= len(columns):
+            for metric in ("ctr", "position"):
+                if metric in metric_index:
+                    numbers.observe(metric, cells[metric_index[metric]])
+            if report == "dates":
+                dates.observe(cells[0])
+
+    seen: dict[str, int] = {}
+    labels = {metric: written[index] for metric, index in metric_index.items()}
+    for record in with_lookahead(records, observe):
+        if record.cells is None:
+            export.errors.add(record.line, f"{prefix}{record.error}")
+            break
+        export.lines += 1
+        row = _report_row(record.cells, len(columns), report, written[0], metric_index, labels, numbers, dates)
+        if isinstance(row, str):
+            export.errors.add(record.line, f"{prefix}{row}")
+        elif row.key in seen:
+            export.errors.add(record.line, f"{prefix}repeats {written[0]} {row.key!r} of line {seen[row.key]}")
+        else:
+            seen[row.key] = record.line
+            export.rows.append(row)
+
+
+def _report_layout(columns: list[str], where: str) -> tuple[str, dict[str, int]]:
+    if _BULK_MARKERS & set(columns):
+        raise RejectedFile(
+            f"{where}is a bulk export (data_date, site_url, ...), not the Search Console UI's:"
+            " create the import with format bulk_export."
+        )
+    report = REPORT_OF_KEY_COLUMN.get(columns[0]) if columns else None
+    if report is None:
+        raise RejectedFile(
+            f"{where}is not a Search Console performance report: its header is {','.join(columns)!r};"
+            " expected for example 'Top queries,Clicks,Impressions,CTR,Position'."
+        )
+    metric_index: dict[str, int] = {}
+    unknown: list[str] = []
+    for index, column in enumerate(columns[1:], start=1):
+        metric = _METRIC_OF_COLUMN.get(column)
+        if metric is None or metric in metric_index:
+            unknown.append(column)
+        else:
+            metric_index[metric] = index
+    if any(column.endswith(tuple(_METRIC_OF_COLUMN)) for column in unknown):
+        raise RejectedFile(f"{where}is a comparison export ({', '.join(unknown)}): export a single date range instead.")
+    missing = [metric for metric in _REQUIRED_METRICS if metric not in metric_index]
+    if missing or unknown:
+        problems = [f"missing column(s) {', '.join(missing)}"] if missing else []
+        if unknown:
+            problems.append(f"unknown column(s) {', '.join(unknown)}")
+        raise RejectedFile(f"{where}has a wrong header: {'; '.join(problems)}.")
+    return report, metric_index
+
+
+def _report_row(
+    cells: list[str],
+    width: int,
+    report: str,
+    key_label: str,
+    metric_index: Mapping[str, int],
+    labels: Mapping[str, str],
+    numbers: NumberReader,
+    dates: DateReader,
+) -> ReportRow | str:
+    """One report line as a row, or the reason it is rejected."""
+    fields = line_fields(cells, width)
+    if isinstance(fields, str):
+        return fields
+    problems: list[str] = []
+    key: str | None = fields[0].strip()
+    if not key:
+        problems.append(f"{key_label}: is empty")
+    elif report == "dates":
+        day = _read_value(key_label, lambda: dates.read(fields[0]), problems)
+        key = day.isoformat() if day else None
+    clicks = _read_value(labels["clicks"], lambda: numbers.count("clicks", fields[metric_index["clicks"]]), problems)
+    impressions = _read_value(
+        labels["impressions"], lambda: numbers.count("impressions", fields[metric_index["impressions"]]), problems
+    )
+    position = _read_value(
+        labels["position"], lambda: numbers.decimal("position", fields[metric_index["position"]]), problems
+    )
+    ctr = None
+    if "ctr" in metric_index:
+        ctr = _read_value(labels["ctr"], lambda: numbers.ratio("ctr", fields[metric_index["ctr"]]), problems)
+    if position is not None and position < 1:
+        problems.append(f"{labels['position']}: {position:g} is below 1, the top position")
+    if clicks is not None and impressions is not None:
+        problems += count_problems(clicks, impressions, labels["clicks"], labels["impressions"])
+        if ctr is not None and not problems and abs(ctr - _ctr(clicks, impressions)) > CTR_TOLERANCE:
+            problems.append(
+                f"{labels['ctr']}: {ctr:.2%} does not match {labels['clicks']} / {labels['impressions']}"
+                f" ({_ctr(clicks, impressions):.2%}): a number was probably misread"
+            )
+    if problems or key is None or clicks is None or impressions is None or position is None:
+        return "; ".join(problems)
+    return ReportRow(report, key, clicks, impressions, _ctr(clicks, impressions), position)
+
+
+def _ctr(clicks: int, impressions: int) -> float:
+    return clicks / impressions if impressions else 0.0
+
+
+def _read_value[T](column: str, read: Callable[[], T], problems: list[str]) -> T | None:
+    try:
+        return read()
+    except ValueProblem as problem:
+        problems.append(f"{column}: {problem}")
+        return None
+
+
+def _read_filters(records: Iterator[Record], name: str, export: UiExport) -> None:
+    export.has_filters = True
+    for record in records:
+        if record.cells is None:
+            raise RejectedFile(f"{name} is not readable: {record.error}.")
+        if has_non_text(record.cells):
+            raise RejectedFile(f"{name} line {record.line} is not text: save the file as CSV UTF-8.")
+        label = record.cells[0].strip()
+        value = record.cells[1].strip() if len(record.cells) > 1 else ""
+        kind = normalised(label)
+        if kind == "search type":
+            search_type = _UI_SEARCH_TYPES.get(normalised(value))
+            if search_type is None:
+                raise RejectedFile(f"{name} names an unknown search type {value!r} (line {record.line}).")
+            export.search_type = search_type
+        elif kind == "date":
+            if "compar" in value.lower():
+                raise RejectedFile(f"{name}: the export compares two date ranges ({value}); export a single range.")
+            export.date_filter = value
+            export.date_range = date_range_in(value)
+        elif kind in _DIMENSION_FILTERS:
+            raise RejectedFile(
+                f"The export is filtered ({label}: {value}): its totals are not the property's."
+                " Export again without that filter."
+            )
+
+
+def ui_snapshots(
+    export: UiExport,
+    *,
+    range_start: dt.date | None,
+    range_end: dt.date | None,
+    search_type: SearchType | None,
+) -> list[Snapshot]:
+    """The export's rows as dated snapshots; ``RejectedFile`` when aggregates have no known date range."""
+    chosen_type: SearchType = export.search_type or search_type or "web"
+    days = sorted(dt.date.fromisoformat(row.key) for row in export.rows if row.report == "dates")
+    requested = (range_start, range_end) if range_start and range_end else None
+    period = export.date_range or requested or ((days[0], days[-1]) if days else None)
+    if days and period and not (period[0] <= days[0] and days[-1] <= period[1]):
+        source = "Filters.csv" if export.date_range else "the import"
+        raise RejectedFile(
+            f"Dates.csv covers {days[0]} to {days[-1]}, outside the range {period[0]} to {period[1]}"
+            f" that {source} gives."
+        )
+    snapshots: list[Snapshot] = []
+    for row in export.rows:
+        if row.report == "dates":
+            start = end = dt.date.fromisoformat(row.key)
+        elif period is None:
+            raise RejectedFile(_unknown_range(export))
+        else:
+            start, end = period
+        snapshots.append(
+            Snapshot(row.report, row.key, start, end, chosen_type, row.clicks, row.impressions, row.ctr, row.position)
+        )
+    return snapshots
+
+
+def _unknown_range(export: UiExport) -> str:
+    reports = ", ".join(sorted(export.reports[report] for report in export.reports if report != "dates"))
+    if export.date_filter:
+        said = f"Filters.csv gives the range as {export.date_filter!r}, which names no unambiguous dates"
+    elif export.has_filters:
+        said = "Filters.csv gives no date range"
+    else:
+        said = "there is no Filters.csv"
+    return (
+        f"The export's date range is unknown: {reports} are totals over a range, {said}, and there is no"
+        " Dates.csv to take it from. Create the import with range_start and range_end."
+    )
+
+
+def snapshot_values(snapshots: Sequence[Snapshot]) -> list[dict[str, Any]]:
+    """Snapshots as column values for gsc_export_snapshots."""
+    return [
+        {
+            "report": s.report,
+            "key": s.key,
+            "range_start": s.range_start,
+            "range_end": s.range_end,
+            "search_type": s.search_type,
+            "clicks": s.clicks,
+            "impressions": s.impressions,
+            "ctr": s.ctr,
+            "position": s.position,
+        }
+        for s in snapshots
+    ]
