@@ -96,7 +96,7 @@ def say(message: str) -> None:
 def configure(database: LocalDatabase, endpoint: str, *, statement_timeout_ms: int) -> None:
     os.environ.update(
         {
-            "KESTREL_STAGE": "bench",
+            "KESTREL_STAGE": "local",  # the stages settings know; the bench runs on local infrastructure
             "KESTREL_DATABASE_URL": database.app_url,
             "KESTREL_MIGRATION_DATABASE_URL": database.owner_url,
             "KESTREL_DB_SSLMODE": "disable",
