@@ -13,7 +13,7 @@ change to the rollup's code, only rebuilds the aggregates. ``--rebuild``
 builds everything again; ``--quick`` uses a tiny dataset of its own and few
 iterations.
 
-Timed, for every report in ``shared.reports.REPORTS``, over the last 28
+Timed, for every report in ``shared.reports.registry.REPORTS``, over the last 28
 and 90 days, on the largest and the small property:
 
 * the API: the real Lambda handler (``functions.api_reports.handler``) called
@@ -21,7 +21,7 @@ and 90 days, on the largest and the small property:
   validation, authorization, the report and JSON serialization are all in;
   warm-up calls first, then rounds of one call per case in a shuffled order
   (the machine is shared and noisy: a slow spell hits every case alike);
-* the same report computed from raw ``gsc_rows`` (``run(..., source="raw")``),
+* the same report computed from raw ``gsc_rows`` (run inside ``reading_raw_rows()``),
   a few calls each, in rounds too; and whether both gave the same report.
 
 Goals: p95 <= 150 ms for every report on the largest property, <= 50 ms for
@@ -67,16 +67,12 @@ DATA_DIR = PROJECT_ROOT / ".state" / "bench-reports-postgres"
 EXPLAIN_FILE = PROJECT_ROOT / ".state" / "bench-reports-explain.txt"
 REGION = "eu-west-1"
 DASHBOARD = "performance"
-# Each report's parameters besides the range: its defaults, made explicit where the issue names them.
+# Parameters besides the range, by report: its defaults, made explicit where the issue names them. Every
+# report of the registry is timed; those not named here with their defaults.
 REPORT_PARAMS: dict[str, dict[str, str]] = {
     "performance": {"granularity": "day", "compare": "previous_period"},  # the performance-over-time dashboard
     "breakdown": {"dimension": "query", "sort": "clicks", "order": "desc", "limit": "50"},
-    "striking-distance": {},
     "ctr-opportunities": {"level": "query"},
-    "cannibalization": {},
-    "winners-losers": {},
-    "content-decay": {},
-    "tracked-keywords": {},
 }
 RANGES = (28, 90)
 GOAL_MS = 150.0
@@ -100,7 +96,7 @@ def say(message: str) -> None:
 def configure(database: LocalDatabase, endpoint: str, *, statement_timeout_ms: int) -> None:
     os.environ.update(
         {
-            "KESTREL_STAGE": "bench",
+            "KESTREL_STAGE": "local",  # the stages settings know; the bench runs on local infrastructure
             "KESTREL_DATABASE_URL": database.app_url,
             "KESTREL_MIGRATION_DATABASE_URL": database.owner_url,
             "KESTREL_DB_SSLMODE": "disable",
@@ -427,8 +423,9 @@ class Case:
 
     @property
     def path(self) -> str:
-        site = self.site
-        return f"/v1/projects/{site.project_id}/properties/{site.property_id}/reports/{self.report}"
+        from shared.reports.registry import REPORTS
+
+        return REPORTS[self.report].path.format(project_id=self.site.project_id, property_id=self.site.property_id)
 
     @property
     def goal_ms(self) -> float:
@@ -465,6 +462,9 @@ class Case:
 
 
 def make_cases(spec: DatasetSpec, available: dict[str, Any], end: dt.date) -> list[Case]:
+    unregistered = sorted(set(REPORT_PARAMS) - set(available))
+    if unregistered:
+        raise SystemExit(f"REPORT_PARAMS names reports the registry does not have: {', '.join(unregistered)}")
     sites = report_data.sites(spec)
     targets = (("largest", sites[0]), ("small", sites[-1]))
     cases = []
@@ -532,7 +532,7 @@ def time_handler(cases: list[Case], iterations: int) -> None:
 def direct_error(case: Case) -> str:
     """What the report raises when called directly (the handler answers a 500 without the cause)."""
     try:
-        run_report(case, "rollup")
+        run_report(case)
     except Exception as exc:  # the cause, for the report
         return f"direct call: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
     return "direct call succeeded"
@@ -544,12 +544,21 @@ def principal() -> Any:
     return Principal(subject="auth0|bench", tenant_id=report_data.TENANT_ID, permissions=frozenset(PERMISSIONS))
 
 
-def run_report(case: Case, source: str) -> Any:
+def run_report(case: Case) -> Any:
+    """The case's report called directly (not through the handler), from the rollup's aggregates."""
     from shared.reports.registry import REPORTS
 
     spec = REPORTS[case.report]
     params = spec.params.model_validate(case.query)
-    return spec.run(principal(), case.site.project_id, case.site.property_id, params, source=source)
+    return spec.run(principal(), case.site.project_id, case.site.property_id, params)
+
+
+def run_from_raw_rows(case: Case) -> Any:
+    """The case's report computed straight from ``gsc_rows``: the baseline."""
+    from shared.reports.data.sources import reading_raw_rows
+
+    with reading_raw_rows():
+        return run_report(case)
 
 
 def time_raw(cases: list[Case]) -> None:
@@ -565,7 +574,7 @@ def time_raw(cases: list[Case]) -> None:
         for case in due:
             start = time.perf_counter()
             try:
-                report = run_report(case, "raw")
+                report = run_from_raw_rows(case)
             except Exception as exc:  # a failing baseline is reported, not fatal
                 case.error = f"raw: {type(exc).__name__}: {str(exc)[:200]}"
                 say(f"  {case.label()}: {case.error}")
@@ -607,7 +616,7 @@ def check_same(cases: list[Case]) -> list[str]:
     for case in cases:
         if case.error or case.raw_report is None:
             continue
-        rollup = run_report(case, "rollup").model_dump(mode="json")
+        rollup = run_report(case).model_dump(mode="json")
         found = _differs(rollup, case.raw_report)
         case.same = "yes" if found is None else "NO"
         if found:
@@ -623,7 +632,7 @@ def explain(case: Case) -> str:
     from shared.reports.data.sources import REPORT_WORK_MEM
 
     with statements() as log:
-        run_report(case, "rollup")
+        run_report(case)
     timed = sorted(
         (entry for entry in log.entries if entry[1].lstrip().upper().startswith(("SELECT", "WITH"))),
         key=lambda entry: -entry[0],
@@ -712,7 +721,7 @@ def print_results(
         " the report's own work, JSON)."
     )
     print(
-        f"Raw = the same report from gsc_rows without the aggregates (run(..., source='raw')), median of"
+        f"Raw = the same report from gsc_rows without the aggregates (run in reading_raw_rows()), median of"
         f" {RAW_CALLS_LARGE} (largest) / {RAW_CALLS_SMALL} (small) calls. ratio = raw p50 / rollup p50."
     )
     latest = " (the latest day with data, as dashboards ask)" if end == spec.anchor else ""
@@ -733,8 +742,8 @@ def print_results(
         )
     print("  * the performance-over-time dashboard: granularity=day, compare=previous_period")
     for name in dict.fromkeys(case.report for case in cases):
-        params = REPORT_PARAMS[name]
-        if params and name in {case.report for case in cases}:
+        params = REPORT_PARAMS.get(name)
+        if params:
             print(f"  {name}: " + ", ".join(f"{key}={value}" for key, value in params.items()))
     for case in cases:
         if case.error:

@@ -9,10 +9,11 @@ from sqlalchemy import text
 
 from shared.db import tenant_transaction
 from shared.reports import breakdown, winners_losers
-from shared.reports.data.rollups import preset_windows
+from shared.reports.data.queries import DateRange
+from shared.reports.data.rollups import preset_ranges
 from shared.reports.models.search import BreakdownParams
 from shared.reports.models.trends import WinnersLosersParams
-from tests.support.reports import ReportSite, load_rows, new_report_site, row
+from tests.support.reports import ReportSite, load_rows, new_report_site, raw_report, row
 
 LATEST = dt.date(2026, 6, 24)  # a Wednesday: the presets end mid-week
 DAYS = [LATEST - dt.timedelta(days=back) for back in range(199, -1, -1)]
@@ -42,7 +43,7 @@ def site(platform) -> ReportSite:
     return site
 
 
-def windows_of(site: ReportSite) -> list[tuple[dt.date, dt.date]]:
+def presets_built(site: ReportSite) -> list[DateRange]:
     with tenant_transaction(site.tenant_id) as session:
         rows = session.execute(
             text(
@@ -51,27 +52,25 @@ def windows_of(site: ReportSite) -> list[tuple[dt.date, dt.date]]:
             ),
             {"p": site.property_id},
         ).all()
-    return [(r.window_start, r.window_end) for r in rows]
+    return [DateRange(r.window_start, r.window_end) for r in rows]
 
 
-def window_sums(site: ReportSite, start: dt.date, end: dt.date) -> dict[tuple[str, str], tuple[int, int, float]]:
+def preset_sums(site: ReportSite, preset: DateRange) -> dict[tuple[str, str], tuple[int, int, float]]:
     with tenant_transaction(site.tenant_id) as session:
         rows = session.execute(
             text(
                 "SELECT query, page, clicks, impressions, position_weighted FROM gsc_query_page_window"
                 " WHERE property_id = :p AND search_type = 'web' AND window_start = :s AND window_end = :e"
             ),
-            {"p": site.property_id, "s": start, "e": end},
+            {"p": site.property_id, "s": preset.start, "e": preset.end},
         ).all()
     return {(r.query, r.page): (r.clicks, r.impressions, r.position_weighted) for r in rows}
 
 
-def expected_sums(
-    rows: list[dict[str, Any]], start: dt.date, end: dt.date
-) -> dict[tuple[str, str], tuple[int, int, float]]:
+def expected_sums(rows: list[dict[str, Any]], preset: DateRange) -> dict[tuple[str, str], tuple[int, int, float]]:
     sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
     for r in rows:
-        if start.isoformat() <= r["date"] <= end.isoformat():
+        if preset.start.isoformat() <= r["date"] <= preset.end.isoformat():
             total = sums[(r["query"], r["page"])]
             total[0] += r["clicks"]
             total[1] += r["impressions"]
@@ -80,12 +79,12 @@ def expected_sums(
 
 
 def test_the_rollup_builds_every_preset_range_ending_on_the_latest_day(site):
-    presets = preset_windows(LATEST)
-    assert sorted(windows_of(site)) == sorted(presets)
-    assert (LATEST - dt.timedelta(days=27), LATEST) in presets
-    assert (LATEST - dt.timedelta(days=55), LATEST - dt.timedelta(days=28)) in presets
-    for start, end in presets:
-        assert window_sums(site, start, end) == expected_sums(ROWS, start, end), (start, end)
+    presets = preset_ranges(LATEST)
+    assert sorted(presets_built(site)) == sorted(presets)
+    assert DateRange(LATEST - dt.timedelta(days=27), LATEST) in presets
+    assert DateRange(LATEST - dt.timedelta(days=55), LATEST - dt.timedelta(days=28)) in presets
+    for preset in presets:
+        assert preset_sums(site, preset) == expected_sums(ROWS, preset), preset
 
 
 def test_reports_over_a_preset_range_read_it_and_agree_with_raw(site):
@@ -96,12 +95,12 @@ def test_reports_over_a_preset_range_read_it_and_agree_with_raw(site):
         BreakdownParams(start_date=start + dt.timedelta(days=1), end_date=LATEST, dimension="query"),  # not a preset
     ):
         rollup = breakdown.run(site.principal, site.project_id, site.property_id, params)
-        raw = breakdown.run(site.principal, site.project_id, site.property_id, params, source="raw")
+        raw = raw_report(breakdown.run, site, params)
         assert rollup.model_dump() == raw.model_dump()
     changes = WinnersLosersParams(start_date=LATEST - dt.timedelta(days=27), end_date=LATEST, direction="losers")
     assert (
         winners_losers.run(site.principal, site.project_id, site.property_id, changes).model_dump()
-        == winners_losers.run(site.principal, site.project_id, site.property_id, changes, source="raw").model_dump()
+        == raw_report(winners_losers.run, site, changes).model_dump()
     )
 
 
@@ -112,9 +111,9 @@ def test_a_revision_and_a_new_day_rebuild_the_presets(site):
     load_rows(site, revised + added)
     merged = {(r["date"], r["query"], r["page"]): r for r in ROWS + revised + added}
     rows = list(merged.values())
-    assert sorted(windows_of(site)) == sorted(preset_windows(new_day))
-    for start, end in preset_windows(new_day):
-        assert window_sums(site, start, end) == expected_sums(rows, start, end), (start, end)
+    assert sorted(presets_built(site)) == sorted(preset_ranges(new_day))
+    for preset in preset_ranges(new_day):
+        assert preset_sums(site, preset) == expected_sums(rows, preset), preset
 
 
 def test_a_backfill_of_older_days_keeps_the_presets(platform):
@@ -138,4 +137,4 @@ def test_a_backfill_of_older_days_keeps_the_presets(platform):
     assert built_at() == before
     load_rows(site, rows_of(1, LATEST - dt.timedelta(days=100)))  # inside the 90 days before the last 90
     assert built_at() != before
-    assert sorted(windows_of(site)) == sorted(preset_windows(LATEST))
+    assert sorted(presets_built(site)) == sorted(preset_ranges(LATEST))

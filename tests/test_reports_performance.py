@@ -12,7 +12,7 @@ from shared.dates import utc_today
 from shared.reports import performance
 from shared.reports.models.base import PerformanceParams
 from tests.support.api import ApiClient
-from tests.support.reports import ReportSite, expected_measures, load_rows, new_report_site, row
+from tests.support.reports import ReportSite, expected_measures, load_rows, new_report_site, raw_report, row
 
 D = dt.date
 PAGE_A = "https://shop.example/trail"
@@ -174,7 +174,7 @@ def test_rollup_and_raw_agree(site):
         PerformanceParams(start_date=D(2026, 3, 1), end_date=D(2026, 3, 20), device="MOBILE", granularity="month"),
     ):
         rollup = performance.run(site.principal, site.project_id, site.property_id, params)
-        raw = performance.run(site.principal, site.project_id, site.property_id, params, source="raw")
+        raw = raw_report(performance.run, site, params)
         assert rollup.model_dump() == raw.model_dump()
 
 

@@ -8,6 +8,7 @@ every sum is exact and the rollup and raw ``gsc_rows`` give identical reports.
 import csv
 import datetime as dt
 import io
+import json
 import math
 import re
 from collections import defaultdict
@@ -27,8 +28,9 @@ from shared.reports.models.search import (
     StrikingDistanceParams,
 )
 from shared.reports.registry import REPORTS
+from shared.runtime.http import openapi_document
 from tests.support.api import ApiClient, Reply
-from tests.support.reports import ReportSite, load_rows, new_report_site, row
+from tests.support.reports import ReportSite, load_rows, new_report_site, raw_report, row
 from tests.support.reports import expected_measures as measures
 
 D = dt.date
@@ -616,9 +618,31 @@ def test_csv_equals_json(client, site, report, query):
 def test_rollup_and_raw_agree(site, params: BaseModel):
     run = next(spec.run for spec in REPORTS.values() if spec.params is type(params))
     rollup = run(site.principal, site.project_id, site.property_id, params)
-    raw = run(site.principal, site.project_id, site.property_id, params, source="raw")
+    raw = raw_report(run, site, params)
     assert rollup.items, params  # each set has rows to compare
     assert rollup.model_dump() == raw.model_dump()
+
+
+def test_every_registered_report_is_served_and_documented_from_its_spec(client, site, platform):
+    from functions.api_reports.handler import TITLE, app
+
+    document = json.loads(openapi_document(app, title=TITLE))
+    other = new_report_site(platform.owner_url)
+    for name, spec in REPORTS.items():
+        assert spec.name == name
+        reply = client.get(f"{site.path}/{name}", query=RANGE)
+        assert reply.status == 200, (name, reply.raw)
+        assert spec.response.model_validate(reply.json).report == name
+        csv_reply = client.get(f"{site.path}/{name}", query={**RANGE, "format": "csv"})
+        assert (csv_reply.status, csv_reply.headers["Content-Type"][:8]) == (200, "text/csv"), name
+        assert client.get(f"{other.path}/{name}").status == 404  # another tenant's property
+        operation = document["paths"][spec.path]["get"]
+        assert operation["summary"] == spec.summary
+        assert operation["description"].startswith(spec.description)
+        assert spec.csv_rows in operation["description"]
+        parameters = {parameter["name"] for parameter in operation["parameters"]}
+        assert set(spec.params.model_fields) <= parameters, name
+    assert {path for path in document["paths"] if "/reports/" in path} == {spec.path for spec in REPORTS.values()}
 
 
 def test_registered_and_other_tenants(client, site, platform):

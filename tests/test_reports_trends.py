@@ -22,7 +22,7 @@ from shared.reports.models.trends import ContentDecayParams, TrackedKeywordsPara
 from shared.reports.registry import REPORTS
 from shared.search_console.models import FRESH_DAYS, HISTORY_DAYS
 from tests.support.api import ApiClient
-from tests.support.reports import ReportSite, load_rows, new_report_site, row
+from tests.support.reports import ReportSite, load_rows, new_report_site, raw_report, row
 from tests.support.reports import expected_measures as _measures
 
 D = dt.date
@@ -306,7 +306,7 @@ def test_winners_and_losers_rollup_equals_raw(wl_site):
         WinnersLosersParams(),  # default range: the 28 days up to the latest day
     ):
         rollup = winners_losers.run(wl_site.principal, wl_site.project_id, wl_site.property_id, params)
-        raw = winners_losers.run(wl_site.principal, wl_site.project_id, wl_site.property_id, params, source="raw")
+        raw = raw_report(winners_losers.run, wl_site, params)
         assert rollup.model_dump() == raw.model_dump()
         assert rollup.items or params.cursor
 
@@ -505,7 +505,7 @@ def test_content_decay_rollup_equals_raw(decay_site):
     ):
         site = decay_site
         rollup = content_decay.run(site.principal, site.project_id, site.property_id, params)
-        raw = content_decay.run(site.principal, site.project_id, site.property_id, params, source="raw")
+        raw = raw_report(content_decay.run, site, params)
         assert rollup.model_dump() == raw.model_dump()
         assert rollup.items
 
@@ -694,7 +694,7 @@ def test_tracked_keywords_rollup_equals_raw(kw_site):
     ):
         site = kw_site
         rollup = tracked_keywords.run(site.principal, site.project_id, site.property_id, params)
-        raw = tracked_keywords.run(site.principal, site.project_id, site.property_id, params, source="raw")
+        raw = raw_report(tracked_keywords.run, site, params)
         assert rollup.model_dump() == raw.model_dump()
         assert any(item.series for item in rollup.items)
 

@@ -1,4 +1,4 @@
-"""What every report does around its own SQL: scope, date range, coverage, pages of rows."""
+"""What every report does around its own query: scope, date range, coverage, pages of rows."""
 
 import base64
 import binascii
@@ -17,8 +17,9 @@ from shared.errors import InvalidRequest
 from shared.projects.data import projects
 from shared.projects.tables import Project, Property
 from shared.reports.data import sources
-from shared.reports.models.base import DEFAULT_LIMIT, DEFAULT_RANGE_DAYS, Coverage, ReportParams, Source
-from shared.search_console.models import FRESH_DAYS
+from shared.reports.data.queries import DateRange, Paging, SearchData
+from shared.reports.models.base import DEFAULT_LIMIT, DEFAULT_RANGE_DAYS, Coverage, ReportParams
+from shared.search_console.models import FRESH_DAYS, SearchType
 from shared.tenancy.scope import tenant_scope
 
 
@@ -30,37 +31,39 @@ class ReportScope:
     project: Project
     property: Property
     property_id: uuid.UUID
-    raw: bool
+
+    def data(self, search_type: SearchType, dates: DateRange) -> SearchData:
+        """The property's data of a search type over a range: what report queries read."""
+        return SearchData(self.property_id, search_type, dates)
 
 
 @contextmanager
-def report_scope(
-    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, source: Source
-) -> Iterator[ReportScope]:
+def report_scope(principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID) -> Iterator[ReportScope]:
     """The caller's tenant transaction, with the property (404 when not theirs or not in the project)."""
     with tenant_scope(principal) as session:
         prop = projects.get_property(session, project_id, property_id)
         project = projects.get(session, project_id)
         sources.tune_report_transaction(session)
-        yield ReportScope(session=session, project=project, property=prop, property_id=prop.id, raw=source == "raw")
+        yield ReportScope(session=session, project=project, property=prop, property_id=prop.id)
 
 
-def resolve_range(scope: ReportScope, params: ReportParams) -> tuple[dt.date, dt.date]:
+def resolve_range(scope: ReportScope, params: ReportParams) -> DateRange:
     """The range asked for, with defaults: it ends on the latest day with data and spans 28 days."""
     end = params.end_date
     if end is None:
-        latest = sources.latest_date(scope.session, scope.property_id, params.search_type, raw=scope.raw)
+        latest = sources.latest_date(scope.session, scope.property_id, params.search_type)
         end = latest or utc_today() - dt.timedelta(days=1)
         if params.start_date and params.start_date > end:
             end = params.start_date
     start = params.start_date or end - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1)
     if start > end:
         raise InvalidRequest("start_date must not be after end_date.")
-    return start, end
+    return DateRange(start, end)
 
 
-def coverage(scope: ReportScope, search_type: str, start: dt.date, end: dt.date) -> Coverage:
-    first, last = sources.data_span(scope.session, scope.property_id, search_type, start, end, raw=scope.raw)
+def coverage(scope: ReportScope, data: SearchData) -> Coverage:
+    start, end = data.dates.start, data.dates.end
+    first, last = sources.data_span(scope.session, data)
     fresh_from = utc_today() - dt.timedelta(days=FRESH_DAYS)
     provisional_from = max(start, fresh_from) if end >= fresh_from else None
     return Coverage(
@@ -70,9 +73,7 @@ def coverage(scope: ReportScope, search_type: str, start: dt.date, end: dt.date)
         last_date=last,
         provisional_from=provisional_from,
         provisional=bool(provisional_from and last and last >= provisional_from),
-        rollup_pending_days=0
-        if scope.raw
-        else sources.pending_rollup_days(scope.session, scope.property_id, start, end),
+        rollup_pending_days=sources.pending_rollup_days(scope.session, data),
     )
 
 
@@ -95,22 +96,19 @@ def decode_offset(cursor: str | None) -> int:
     return offset
 
 
-@dataclass(frozen=True)
-class Window:
-    """The rows of one page: ``offset`` and ``limit`` for SQL, and how to name the next page."""
+def paging_of(params: ReportParams) -> Paging:
+    """The rows of the page asked for: from the cursor's offset, ``limit`` of them."""
+    return Paging(offset=decode_offset(params.cursor), limit=params.limit or DEFAULT_LIMIT)
 
-    offset: int
-    limit: int
 
-    @classmethod
-    def of(cls, params: ReportParams) -> "Window":
-        return cls(offset=decode_offset(params.cursor), limit=params.limit or DEFAULT_LIMIT)
+def next_cursor(paging: Paging, total: int) -> str | None:
+    """The cursor of the page after ``paging``, or None when it is the last."""
+    return encode_offset(paging.offset + paging.limit) if paging.offset + paging.limit < total else None
 
-    def next_cursor(self, total: int) -> str | None:
-        return encode_offset(self.offset + self.limit) if self.offset + self.limit < total else None
 
-    def slice[T](self, items: Sequence[T]) -> list[T]:
-        return list(items[self.offset : self.offset + self.limit])
+def page_of[T](items: Sequence[T], paging: Paging) -> list[T]:
+    """The page of items computed whole (in Python, not in SQL)."""
+    return list(items[paging.offset : paging.offset + paging.limit])
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -120,12 +118,11 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
-def measures(clicks: Any, impressions: Any, position_weighted: Any) -> dict[str, Any]:
+def measures(clicks: int, impressions: int, position_weighted: float) -> dict[str, Any]:
     """The fields ``clicks``, ``impressions``, ``ctr`` and ``position`` of an item, from summed measures."""
-    clicks, impressions = int(clicks), int(impressions)
     return {
         "clicks": clicks,
         "impressions": impressions,
         "ctr": ratio(clicks, impressions),
-        "position": ratio(float(position_weighted), impressions),
+        "position": ratio(position_weighted, impressions),
     }

@@ -11,14 +11,11 @@ by ``expected_ctr * impressions - clicks`` with ``a`` and ``b`` bound.
 import math
 import uuid
 from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy import Row
 
 from shared.auth import Principal
-from shared.reports.common import Window, coverage, measures, report_scope, resolve_range
+from shared.reports.common import coverage, measures, next_cursor, paging_of, report_scope, resolve_range
 from shared.reports.data import search
-from shared.reports.models.base import Source
+from shared.reports.data.queries import CtrBucket, CtrBucketsQuery, CtrOpportunitiesQuery
 from shared.reports.models.search import (
     CTR_CURVE_MAX_POSITION,
     CtrCurve,
@@ -36,9 +33,9 @@ def expected_ctr(a: float, b: float, position: float) -> float:
     return min(1.0, math.exp(a) * math.pow(position, b))
 
 
-def fit_curve(buckets: Sequence[Row[Any]]) -> CtrCurve | None:
+def fit_curve(buckets: Sequence[CtrBucket]) -> CtrCurve | None:
     """The weighted least-squares fit of ln(ctr) on ln(position) over buckets with clicks; None under two."""
-    usable = [(int(b.position), int(b.clicks), int(b.impressions)) for b in buckets if int(b.clicks) > 0]
+    usable = [bucket for bucket in buckets if bucket.clicks > 0]
     if len(usable) < MIN_CURVE_BUCKETS:
         return None
     sw = swx = swy = swxx = swxy = 0.0
@@ -53,11 +50,11 @@ def fit_curve(buckets: Sequence[Row[Any]]) -> CtrCurve | None:
     intercept = (swy - slope * swx) / sw
     points = [
         CtrCurvePoint(
-            position=int(b.position),
-            impressions=int(b.impressions),
-            clicks=int(b.clicks),
-            observed_ctr=int(b.clicks) / int(b.impressions),
-            expected_ctr=expected_ctr(intercept, slope, int(b.position)),
+            position=b.position,
+            impressions=b.impressions,
+            clicks=b.clicks,
+            observed_ctr=b.clicks / b.impressions,
+            expected_ctr=expected_ctr(intercept, slope, b.position),
         )
         for b in buckets
     ]
@@ -65,60 +62,45 @@ def fit_curve(buckets: Sequence[Row[Any]]) -> CtrCurve | None:
 
 
 def run(
-    principal: Principal,
-    project_id: uuid.UUID,
-    property_id: uuid.UUID,
-    params: CtrOpportunitiesParams,
-    *,
-    source: Source = "rollup",
+    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, params: CtrOpportunitiesParams
 ) -> CtrOpportunitiesReport:
     """The curve, then the rows at the level asked for with the most clicks missing against it."""
-    with report_scope(principal, project_id, property_id, source) as scope:
-        start, end = resolve_range(scope, params)
-        window = Window.of(params)
-        buckets = search.ctr_buckets(
-            scope.session,
-            scope.property_id,
-            params.search_type,
-            start,
-            end,
-            max_bucket=CTR_CURVE_MAX_POSITION,
-            raw=scope.raw,
-        )
-        curve = fit_curve(buckets)
+    with report_scope(principal, project_id, property_id) as scope:
+        dates = resolve_range(scope, params)
+        paging = paging_of(params)
+        data = scope.data(params.search_type, dates)
+        curve = fit_curve(search.ctr_buckets(scope.session, CtrBucketsQuery(data, CTR_CURVE_MAX_POSITION)))
         items: list[CtrOpportunityItem] = []
         total = 0
         if curve is not None:
-            rows, total = search.ctr_opportunities(
+            page = search.ctr_opportunities(
                 scope.session,
-                scope.property_id,
-                params.search_type,
-                start,
-                end,
-                level=params.level,
-                a=curve.a,
-                b=curve.b,
-                min_impressions=params.min_impressions,
-                offset=window.offset,
-                limit=window.limit,
-                raw=scope.raw,
+                CtrOpportunitiesQuery(
+                    data=data,
+                    level=params.level,
+                    a=curve.a,
+                    b=curve.b,
+                    min_impressions=params.min_impressions,
+                    paging=paging,
+                ),
             )
             items = [
                 CtrOpportunityItem(
                     query=row.query,
                     page=row.page,
                     **measures(row.clicks, row.impressions, row.position_weighted),
-                    expected_ctr=float(row.expected_ctr),
-                    extra_clicks=float(row.extra_clicks),
+                    expected_ctr=row.expected_ctr,
+                    extra_clicks=row.extra_clicks,
                 )
-                for row in rows
+                for row in page.rows
             ]
+            total = page.total
         return CtrOpportunitiesReport(
             report=NAME,
             property_id=property_id,
-            coverage=coverage(scope, params.search_type, start, end),
+            coverage=coverage(scope, data),
             items=items,
             total_items=total,
-            next_cursor=window.next_cursor(total),
+            next_cursor=next_cursor(paging, total),
             curve=curve,
         )

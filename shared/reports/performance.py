@@ -4,14 +4,22 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Row
 
 from shared.auth import Principal
-from shared.reports.common import ReportScope, Window, coverage, ratio, report_scope, resolve_range
+from shared.dates import week_start
+from shared.reports.common import (
+    ReportScope,
+    coverage,
+    next_cursor,
+    page_of,
+    paging_of,
+    ratio,
+    report_scope,
+    resolve_range,
+)
 from shared.reports.data import sources
-from shared.reports.models.base import Measures, PerformanceParams, PerformancePoint, PerformanceReport, Source
+from shared.reports.data.queries import DailyTotalsQuery, DateRange, DayTotals
+from shared.reports.models.base import Measures, PerformanceParams, PerformancePoint, PerformanceReport
 
 NAME = "performance"
 
@@ -38,31 +46,31 @@ def _bucket_end(day: dt.date, granularity: str) -> dt.date:
     if granularity == "day":
         return day
     if granularity == "week":
-        return sources.week_start(day) + dt.timedelta(days=6)
+        return week_start(day) + dt.timedelta(days=6)
     next_month = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     return next_month - dt.timedelta(days=1)
 
 
-def buckets(start: dt.date, end: dt.date, granularity: str) -> list[_Bucket]:
+def buckets(dates: DateRange, granularity: str) -> list[_Bucket]:
     """The range cut into days, ISO weeks or calendar months; the first and last may be partial."""
     result = []
-    day = start
-    while day <= end:
-        last = min(end, _bucket_end(day, granularity))
+    day = dates.start
+    while day <= dates.end:
+        last = min(dates.end, _bucket_end(day, granularity))
         result.append(_Bucket(start=day, end=last))
         day = last + dt.timedelta(days=1)
     return result
 
 
-def _fill(buckets_: list[_Bucket], days: Sequence[Row[Any]]) -> None:
+def _fill(buckets_: list[_Bucket], days: Sequence[DayTotals]) -> None:
     index = 0
-    for row in days:  # both in date order
-        while buckets_[index].end < row.date:
+    for day in days:  # both in date order
+        while buckets_[index].end < day.date:
             index += 1
         bucket = buckets_[index]
-        bucket.clicks += int(row.clicks)
-        bucket.impressions += int(row.impressions)
-        bucket.position_weighted += float(row.position_weighted)
+        bucket.clicks += day.clicks
+        bucket.impressions += day.impressions
+        bucket.position_weighted += day.position_weighted
         bucket.has_data = True
 
 
@@ -73,12 +81,11 @@ def _year_earlier(day: dt.date) -> dt.date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def comparison_range(start: dt.date, end: dt.date, compare: str) -> tuple[dt.date, dt.date] | None:
+def comparison_range(dates: DateRange, compare: str) -> DateRange | None:
     if compare == "previous_period":
-        days = (end - start).days + 1
-        return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+        return DateRange(dates.start - dt.timedelta(days=dates.days), dates.start - dt.timedelta(days=1))
     if compare == "previous_year":
-        return _year_earlier(start), _year_earlier(end)
+        return DateRange(_year_earlier(dates.start), _year_earlier(dates.end))
     return None
 
 
@@ -105,36 +112,22 @@ def _point(current: _Bucket | None, previous: _Bucket | None) -> PerformancePoin
     return point
 
 
-def _series(scope: ReportScope, params: PerformanceParams, start: dt.date, end: dt.date) -> list[_Bucket]:
-    series = buckets(start, end, params.granularity)
-    days = sources.daily_totals(
-        scope.session,
-        scope.property_id,
-        params.search_type,
-        start,
-        end,
-        country=params.country,
-        device=params.device,
-        raw=scope.raw,
-    )
-    _fill(series, days)
+def _series(scope: ReportScope, params: PerformanceParams, dates: DateRange) -> list[_Bucket]:
+    series = buckets(dates, params.granularity)
+    query = DailyTotalsQuery(scope.data(params.search_type, dates), country=params.country, device=params.device)
+    _fill(series, sources.daily_totals(scope.session, query))
     return series
 
 
 def run(
-    principal: Principal,
-    project_id: uuid.UUID,
-    property_id: uuid.UUID,
-    params: PerformanceParams,
-    *,
-    source: Source = "rollup",
+    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, params: PerformanceParams
 ) -> PerformanceReport:
     """Buckets with data in either period, paired by their position in the period (the n-th day, week, month)."""
-    with report_scope(principal, project_id, property_id, source) as scope:
-        start, end = resolve_range(scope, params)
-        current = _series(scope, params, start, end)
-        compared = comparison_range(start, end, params.compare)
-        previous = _series(scope, params, *compared) if compared else []
+    with report_scope(principal, project_id, property_id) as scope:
+        dates = resolve_range(scope, params)
+        current = _series(scope, params, dates)
+        compared = comparison_range(dates, params.compare)
+        previous = _series(scope, params, compared) if compared else []
         points = [
             _point(
                 current[i] if i < len(current) and current[i].has_data else None,
@@ -143,15 +136,15 @@ def run(
             for i in range(max(len(current), len(previous)))
             if (i < len(current) and current[i].has_data) or (i < len(previous) and previous[i].has_data)
         ]
-        window = Window.of(params)
+        paging = paging_of(params)
         return PerformanceReport(
             report=NAME,
             property_id=property_id,
-            coverage=coverage(scope, params.search_type, start, end),
-            comparison=coverage(scope, params.search_type, *compared) if compared else None,
-            items=window.slice(points),
+            coverage=coverage(scope, scope.data(params.search_type, dates)),
+            comparison=coverage(scope, scope.data(params.search_type, compared)) if compared else None,
+            items=page_of(points, paging),
             total_items=len(points),
-            next_cursor=window.next_cursor(len(points)),
+            next_cursor=next_cursor(paging, len(points)),
             totals=_total(current).measures(),
             compare_totals=_total(previous).measures() if previous else None,
         )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import aws
+from shared.dates import week_start
 from shared.db import system_transaction, tenant_transaction
 from shared.observability import logger
 from shared.reports.data import rollups
@@ -84,16 +85,16 @@ def rollup_property(tenant_id: str, property_id: uuid.UUID) -> RollupResult:
             request_rollup(tenant_id, property_id)
             return RollupResult(days=days, weeks=weeks, last_day=last_day)
     if last_day is not None:
-        _rebuild_windows(tenant_id, property_id, last_day)
+        _rebuild_preset_ranges(tenant_id, property_id, last_day)
     return RollupResult(days=days, weeks=weeks, last_day=last_day)
 
 
-def _rebuild_windows(tenant_id: str, property_id: uuid.UUID, last_changed: dt.date) -> None:
+def _rebuild_preset_ranges(tenant_id: str, property_id: uuid.UUID, last_changed: dt.date) -> None:
     """Once the pending days are done: the preset ranges (last 7 / 28 / 90 days and the ones before) anew."""
     with tenant_transaction(tenant_id) as session:
         if not rollups.lock_property(session, property_id):
             return
-        built = rollups.rebuild_windows(session, property_id, last_changed=last_changed)
+        built = rollups.rebuild_preset_ranges(session, property_id, last_changed=last_changed)
     logger.info(
         "Preset ranges rebuilt", extra={"tenant_id": tenant_id, "property_id": str(property_id), "ranges": built}
     )
@@ -110,7 +111,7 @@ def _rollup_weeks(tenant_id: str, property_id: uuid.UUID) -> RollupResult | None
         days = rollups.take_pending(session, property_id, max_weeks=MAX_WEEKS_PER_TRANSACTION)
         if not days:
             return None
-        weeks = sorted({rollups.week_of(day) for day in days})
+        weeks = sorted({week_start(day) for day in days})
         rollups.rebuild_days(session, property_id, days)
         rollups.rebuild_weeks(session, property_id, weeks)
     logger.info(

@@ -10,9 +10,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from shared.auth import Principal
-from shared.reports.common import Window, coverage, ratio, report_scope, resolve_range
+from shared.reports.common import coverage, next_cursor, paging_of, ratio, report_scope, resolve_range
 from shared.reports.data import trends
-from shared.reports.models.base import Source
+from shared.reports.data.queries import QueryDay, QueryDaysQuery, TrackedKeywordsQuery
 from shared.reports.models.trends import (
     TrackedKeywordItem,
     TrackedKeywordPoint,
@@ -48,9 +48,7 @@ def _point(period: tuple[dt.date, dt.date], sums: _Sums) -> TrackedKeywordPoint:
     )
 
 
-def _series(
-    days: list[trends.QueryDay], periods: list[tuple[dt.date, dt.date]]
-) -> tuple[_Sums, list[TrackedKeywordPoint]]:
+def _series(days: list[QueryDay], periods: list[tuple[dt.date, dt.date]]) -> tuple[_Sums, list[TrackedKeywordPoint]]:
     """A query's days (in date order) summed in total and per period, keeping the periods with data."""
     total = _Sums()
     points: list[TrackedKeywordPoint] = []
@@ -75,27 +73,21 @@ def _series(
 
 
 def run(
-    principal: Principal,
-    project_id: uuid.UUID,
-    property_id: uuid.UUID,
-    params: TrackedKeywordsParams,
-    *,
-    source: Source = "rollup",
+    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, params: TrackedKeywordsParams
 ) -> TrackedKeywordsReport:
-    with report_scope(principal, project_id, property_id, source) as scope:
-        start, end = resolve_range(scope, params)
-        window = Window.of(params)
+    with report_scope(principal, project_id, property_id) as scope:
+        dates = resolve_range(scope, params)
+        data = scope.data(params.search_type, dates)
+        paging = paging_of(params)
         keywords = trends.tracked_keywords(
-            scope.session, project_id, tag=_normal_tag(params.tag), offset=window.offset, limit=window.limit
+            scope.session, TrackedKeywordsQuery(project_id=project_id, tag=_normal_tag(params.tag), paging=paging)
         )
-        queries = sorted({keyword.text.lower() for keyword in keywords.rows})
-        days_of: dict[str, list[trends.QueryDay]] = defaultdict(list)
+        queries = tuple(sorted({keyword.text.lower() for keyword in keywords.rows}))
+        days_of: dict[str, list[QueryDay]] = defaultdict(list)
         if queries:
-            for day in trends.query_days(
-                scope.session, scope.property_id, params.search_type, queries, start, end, raw=scope.raw
-            ):
-                days_of[day[0]].append(day)
-        periods = [(bucket.start, bucket.end) for bucket in buckets(start, end, params.granularity)]
+            for day in trends.query_days(scope.session, QueryDaysQuery(data, queries)):
+                days_of[day.query].append(day)
+        periods = [(bucket.start, bucket.end) for bucket in buckets(dates, params.granularity)]
         items = []
         for keyword in keywords.rows:
             total, points = _series(days_of.get(keyword.text.lower(), []), periods)
@@ -105,7 +97,7 @@ def run(
                     keyword=keyword.text,
                     country=keyword.country,
                     device=keyword.device,
-                    tags=list(keyword.tags),
+                    tags=keyword.tags,
                     clicks=total.clicks,
                     impressions=total.impressions,
                     ctr=ratio(total.clicks, total.impressions),
@@ -116,8 +108,8 @@ def run(
         return TrackedKeywordsReport(
             report=NAME,
             property_id=property_id,
-            coverage=coverage(scope, params.search_type, start, end),
+            coverage=coverage(scope, data),
             items=items,
             total_items=keywords.total,
-            next_cursor=window.next_cursor(keywords.total),
+            next_cursor=next_cursor(paging, keywords.total),
         )

@@ -1,24 +1,24 @@
 """Winners and losers: the queries or pages whose clicks or impressions rose (or fell) the most between two periods."""
 
-import datetime as dt
 import uuid
 
 from shared.auth import Principal
 from shared.errors import InvalidRequest
-from shared.reports.common import Window, coverage, report_scope, resolve_range
+from shared.reports.common import coverage, next_cursor, paging_of, report_scope, resolve_range
 from shared.reports.data import trends
-from shared.reports.models.base import MAX_RANGE_DAYS, Source
+from shared.reports.data.queries import DateRange, WinnersLosersQuery
+from shared.reports.models.base import MAX_RANGE_DAYS
 from shared.reports.models.trends import WinnerLoserItem, WinnersLosersParams, WinnersLosersReport
 from shared.reports.performance import comparison_range
 
 NAME = "winners-losers"
 
 
-def compared_range(params: WinnersLosersParams, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+def compared_range(params: WinnersLosersParams, dates: DateRange) -> DateRange:
     """The comparison period asked for, or by default the period of the same length just before."""
     first, last = params.compare_start_date, params.compare_end_date
     if first is None and last is None:
-        previous = comparison_range(start, end, "previous_period")
+        previous = comparison_range(dates, "previous_period")
         if previous is None:  # never: previous_period always has one
             raise InvalidRequest("No comparison period.")
         return previous
@@ -29,37 +29,32 @@ def compared_range(params: WinnersLosersParams, start: dt.date, end: dt.date) ->
         )
     if first > last:
         raise InvalidRequest("compare_start_date must not be after compare_end_date.", field="compare_start_date")
-    if (last - first).days + 1 > MAX_RANGE_DAYS:
+    compared = DateRange(first, last)
+    if compared.days > MAX_RANGE_DAYS:
         raise InvalidRequest(f"The comparison period must not exceed {MAX_RANGE_DAYS} days.", field="compare_end_date")
-    return first, last
+    return compared
 
 
 def run(
-    principal: Principal,
-    project_id: uuid.UUID,
-    property_id: uuid.UUID,
-    params: WinnersLosersParams,
-    *,
-    source: Source = "rollup",
+    principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, params: WinnersLosersParams
 ) -> WinnersLosersReport:
-    with report_scope(principal, project_id, property_id, source) as scope:
-        start, end = resolve_range(scope, params)
-        previous = compared_range(params, start, end)
-        window = Window.of(params)
+    with report_scope(principal, project_id, property_id) as scope:
+        dates = resolve_range(scope, params)
+        previous = compared_range(params, dates)
+        paging = paging_of(params)
+        data = scope.data(params.search_type, dates)
         page = trends.winners_losers(
             scope.session,
-            scope.property_id,
-            params.search_type,
-            (start, end),
-            previous,
-            dimension=params.dimension,
-            metric=params.metric,
-            direction=params.direction,
-            relative=params.change == "relative",
-            min_previous=params.min_previous,
-            raw=scope.raw,
-            offset=window.offset,
-            limit=window.limit,
+            WinnersLosersQuery(
+                data=data,
+                previous=previous,
+                dimension=params.dimension,
+                metric=params.metric,
+                direction=params.direction,
+                relative=params.change == "relative",
+                min_previous=params.min_previous,
+                paging=paging,
+            ),
         )
         items = [
             WinnerLoserItem(
@@ -78,9 +73,9 @@ def run(
         return WinnersLosersReport(
             report=NAME,
             property_id=property_id,
-            coverage=coverage(scope, params.search_type, start, end),
-            comparison=coverage(scope, params.search_type, *previous),
+            coverage=coverage(scope, data),
+            comparison=coverage(scope, scope.data(params.search_type, previous)),
             items=items,
             total_items=page.total,
-            next_cursor=window.next_cursor(page.total),
+            next_cursor=next_cursor(paging, page.total),
         )

@@ -3,7 +3,9 @@
 API Gateway checks the route's scopes; the function checks its own declared
 permission. Both come from the code under review, so this test keeps them equal:
 every template route exists in the function's router with the same permission,
-and every router route is exposed by the template.
+and every router route is exposed by the template. The reports' routes also
+equal the reports registry's (the one list of the reports), which api_reports
+registers its routes from.
 """
 
 import importlib
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from shared.reports.registry import REPORTS
 from shared.runtime.http import Authorize
 from tests.packaging.sls import PackagedStage
 
@@ -54,3 +57,11 @@ def test_every_route_is_declared_once_with_the_same_permission(pkg: PackagedStag
     assert declared, "the template has no HTTP routes"
     for function, routes in declared.items():
         assert routes == handler_routes(function), function
+
+
+@pytest.mark.packaging
+def test_api_reports_deploys_exactly_the_registered_reports(pkg: PackagedStage) -> None:
+    from functions.api_reports.handler import READ
+
+    registered = {("GET", spec.path): READ for spec in REPORTS.values()}
+    assert template_routes(pkg)["api_reports"] == registered

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 
+from shared.reports.registry import REPORTS
 from tests.packaging.sls import ROOT, PackagedStage
 
 pytestmark = [pytest.mark.packaging, pytest.mark.timeout(900)]
@@ -63,16 +64,6 @@ STAGE_PARAMS = {
 }
 
 READ, WRITE = "read:projects", "write:projects"
-REPORTS = (
-    "performance",
-    "breakdown",
-    "striking-distance",
-    "ctr-opportunities",
-    "cannibalization",
-    "winners-losers",
-    "content-decay",
-    "tracked-keywords",
-)
 ROUTES = {
     "GET /v1/health": None,
     "GET /v1/openapi.json": None,
@@ -108,7 +99,7 @@ ROUTES = {
     "GET /v1/projects/{project_id}/jobs/{job_id}": READ,
     "GET /v1/projects/{project_id}/jobs/{job_id}/days": READ,
     "POST /v1/projects/{project_id}/jobs/{job_id}/cancel": WRITE,
-    **{f"GET /v1/projects/{{project_id}}/properties/{{property_id}}/reports/{report}": READ for report in REPORTS},
+    **{f"GET {spec.path}": READ for spec in REPORTS.values()},
 }
 
 # The only IAM actions allowed with Resource "*": X-Ray accepts no resource-level permissions.

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from shared.jobs.data import jobs
 from shared.jobs.models import JobKind
 from shared.projects import projects
 from shared.projects.models import ProjectIn, PropertyIn
+from shared.reports.data.sources import reading_raw_rows
 from shared.search_console import chunks as gsc_chunks
 from shared.search_console.ingest import load_chunk
 from shared.search_console.models import LoadChunkMessage
@@ -99,6 +100,12 @@ def roll_up(site: ReportSite) -> None:
     from shared.reports.rollup import rollup_property
 
     rollup_property(site.tenant_id, site.property_id)
+
+
+def raw_report[P, R](run: Callable[[Principal, uuid.UUID, uuid.UUID, P], R], site: ReportSite, params: P) -> R:
+    """The report computed straight from ``gsc_rows``, without the rollup's aggregates: what they must agree with."""
+    with reading_raw_rows():
+        return run(site.principal, site.project_id, site.property_id, params)
 
 
 def expected_measures(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ derived from those days:
 1. ``gsc_query_page_daily`` and ``gsc_dimension_daily`` of the days, from ``gsc_rows``;
 2. ``gsc_query_page_weekly`` of the ISO weeks holding them, from the daily table;
 3. ``gsc_page_weekly`` of those weeks, from the weekly table, and ``clicks_4w``
-   of those weeks and of the three after each (their 28-day windows include them).
+   of those weeks and of the three after each (their rolling four weeks include them).
 
 Each step deletes what it rebuilds and inserts it again with one set-based
 ``INSERT ... SELECT ... GROUP BY`` in primary-key order. Every statement names
@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from shared.db import SystemSession, TenantSession
-from shared.reports.data.sources import query_page_source
+from shared.reports.data.queries import DateRange, SearchData
+from shared.reports.data.sources import query_page_rows
 
 # Advisory locks are one namespace per database: the first key says "rollup of a property"
 # (gsc_rows.ROLLUP_LOCK_CLASS = 0x6E57 is the daily rollup of one group, taken by loaders).
 PROPERTY_LOCK_CLASS = 0x6E52
-# The 28-day window of clicks_4w: a week and the three before it.
-WINDOW_WEEKS = 4
+# clicks_4w sums a week's rolling 28 days: the week and the three before it.
+ROLLING_WEEKS = 4
 
 # ``ON CONFLICT DO UPDATE`` (not DO NOTHING) so that an existing pending day is row-locked until the load
 # commits: a rollup taking the day meanwhile waits for the load and then sees its rows, instead of
@@ -153,7 +154,7 @@ _INSERT_PAGE_WEEKLY = text(
     """
 )
 # For each page of the weeks (or gone from them: their rows vanished, which loads never do), the 28-day sum at
-# each target week, over the weeks that can fall in those windows; rows whose sum is already right are not
+# each target week, over the weeks that can fall in those sums; rows whose sum is already right are not
 # rewritten.
 _UPDATE_CLICKS_4W = text(
     f"""
@@ -161,18 +162,18 @@ _UPDATE_CLICKS_4W = text(
       {_WEEKS_PAGES}
       UNION
       SELECT * FROM unnest(CAST(:gone_search_types AS text[]), CAST(:gone_pages AS text[]))
-    ), windows AS (
+    ), rolling AS (
       SELECT w.search_type, w.page, w.week,
              CAST(sum(w.clicks) OVER (
                PARTITION BY w.search_type, w.page ORDER BY w.week RANGE BETWEEN '21 days' PRECEDING AND CURRENT ROW
              ) AS bigint) AS clicks_4w
       FROM pages p
       JOIN gsc_page_weekly w ON w.property_id = :property_id AND w.search_type = p.search_type AND w.page = p.page
-      WHERE w.week = ANY(:window_weeks)
+      WHERE w.week = ANY(:summed_weeks)
     )
     UPDATE gsc_page_weekly t
     SET clicks_4w = s.clicks_4w
-    FROM windows s
+    FROM rolling s
     WHERE t.property_id = :property_id AND t.search_type = s.search_type AND t.page = s.page AND t.week = s.week
       AND s.week = ANY(:targets) AND t.clicks_4w IS DISTINCT FROM s.clicks_4w
     """
@@ -185,11 +186,6 @@ _BACKLOG = text("SELECT tenant_id, property_id FROM kestrel_rollup_backlog()")
 class RollupTarget:
     tenant_id: str
     property_id: uuid.UUID
-
-
-def week_of(day: dt.date) -> dt.date:
-    """The Monday of the day's ISO week (as ``date_trunc('week', ...)``)."""
-    return day - dt.timedelta(days=day.weekday())
 
 
 def mark_pending(session: TenantSession, property_id: uuid.UUID, dates: Collection[dt.date]) -> None:
@@ -229,8 +225,8 @@ def rebuild_weeks(session: TenantSession, property_id: uuid.UUID, weeks: Collect
     """Rebuild the weekly rows of ``weeks`` (Mondays) from the daily ones, then the clicks_4w they feed."""
     weeks = sorted(set(weeks))
     days = [week + dt.timedelta(days=n) for week in weeks for n in range(7)]
-    targets = sorted({week + dt.timedelta(weeks=n) for week in weeks for n in range(WINDOW_WEEKS)})
-    window_weeks = sorted({week - dt.timedelta(weeks=n) for week in targets for n in range(WINDOW_WEEKS)})
+    targets = sorted({week + dt.timedelta(weeks=n) for week in weeks for n in range(ROLLING_WEEKS)})
+    summed_weeks = sorted({week - dt.timedelta(weeks=n) for week in targets for n in range(ROLLING_WEEKS)})
     params = {"tenant_id": session.tenant_id, "property_id": property_id, "weeks": weeks, "days": days}
     session.execute(_AGGREGATION_SETTINGS)
     session.execute(_HASH_JOIN_ONLY)
@@ -244,7 +240,7 @@ def rebuild_weeks(session: TenantSession, property_id: uuid.UUID, weeks: Collect
         params
         | {
             "targets": targets,
-            "window_weeks": window_weeks,
+            "summed_weeks": summed_weeks,
             "gone_search_types": [search_type for search_type, _ in gone],
             "gone_pages": [page for _, page in gone],
         },
@@ -264,52 +260,55 @@ _LATEST_DAYS = text(
     "SELECT search_type, max(date) AS latest FROM gsc_daily_rollup WHERE property_id = :property_id"
     " GROUP BY search_type ORDER BY search_type"
 )
-_BUILT_WINDOWS = text(
+_BUILT_PRESETS = text(
     "SELECT search_type, window_start, window_end FROM gsc_rollup_windows WHERE property_id = :property_id"
 )
-_DROP_WINDOWS = (
+_DROP_PRESETS = (
     text("DELETE FROM gsc_rollup_windows WHERE property_id = :property_id AND search_type = :search_type"),
     text("DELETE FROM gsc_query_page_window WHERE property_id = :property_id AND search_type = :search_type"),
 )
-_MARK_WINDOW = text(
+_MARK_PRESET_BUILT = text(
     "INSERT INTO gsc_rollup_windows (tenant_id, property_id, search_type, window_start, window_end)"
     " VALUES (:tenant_id, :property_id, :search_type, :window_start, :window_end)"
 )
 
 
-def preset_windows(latest: dt.date) -> list[tuple[dt.date, dt.date]]:
+def preset_ranges(latest: dt.date) -> list[DateRange]:
     """The preset ranges ending on ``latest``, and the ranges of as many days just before them."""
-    windows = []
+    ranges = []
     for days in PRESET_DAYS:
         end = latest
         for _ in range(2):
-            windows.append((end - dt.timedelta(days=days - 1), end))
+            ranges.append(DateRange(end - dt.timedelta(days=days - 1), end))
             end -= dt.timedelta(days=days)
-    return windows
+    return ranges
 
 
-def rebuild_windows(session: TenantSession, property_id: uuid.UUID, *, last_changed: dt.date) -> int:
+def rebuild_preset_ranges(session: TenantSession, property_id: uuid.UUID, *, last_changed: dt.date) -> int:
     """Sum each preset range of each search type once per query and page; returns how many ranges were built.
 
     A search type's ranges are kept when they still end on its latest day and no day up to ``last_changed``
     (the latest day the rollup rebuilt) falls in them: a backfill of old days leaves them alone. Ranges to
-    rebuild go first, so the sums read the weekly and daily aggregates (``query_page_source`` only reads a
+    rebuild go first, so the sums read the weekly and daily aggregates (``query_page_rows`` only reads a
     range's own rows once it is marked built).
     """
     params = {"tenant_id": session.tenant_id, "property_id": property_id}
-    built_ranges: dict[str, set[tuple[dt.date, dt.date]]] = {}
-    for built_row in session.execute(_BUILT_WINDOWS, params):
-        built_ranges.setdefault(built_row.search_type, set()).add((built_row.window_start, built_row.window_end))
+    built_ranges: dict[str, set[DateRange]] = {}
+    for built_row in session.execute(_BUILT_PRESETS, params):
+        built_ranges.setdefault(built_row.search_type, set()).add(
+            DateRange(built_row.window_start, built_row.window_end)
+        )
     built = 0
     for search_type, latest in session.execute(_LATEST_DAYS, params).all():
-        windows = preset_windows(latest)
-        earliest = min(start for start, _ in windows)
-        if built_ranges.get(search_type) == set(windows) and last_changed < earliest:
+        presets = preset_ranges(latest)
+        earliest = min(preset.start for preset in presets)
+        if built_ranges.get(search_type) == set(presets) and last_changed < earliest:
             continue
-        for statement in _DROP_WINDOWS:
+        for statement in _DROP_PRESETS:
             session.execute(statement, params | {"search_type": search_type})
-        for start, end in windows:
-            source = query_page_source(property_id, search_type, start, end, raw=False)
+        for preset in presets:
+            start, end = preset.start, preset.end
+            source = query_page_rows(SearchData(property_id, search_type, preset), source="rollup")
             session.execute(
                 text(
                     "INSERT INTO gsc_query_page_window (tenant_id, property_id, search_type, window_start,"
@@ -321,7 +320,7 @@ def rebuild_windows(session: TenantSession, property_id: uuid.UUID, *, last_chan
                 source.params | params | {"search_type": search_type, "window_start": start, "window_end": end},
             )
             session.execute(
-                _MARK_WINDOW, params | {"search_type": search_type, "window_start": start, "window_end": end}
+                _MARK_PRESET_BUILT, params | {"search_type": search_type, "window_start": start, "window_end": end}
             )
             built += 1
     return built

@@ -1,31 +1,44 @@
 """SQL of the search reports: breakdown, striking distance, CTR opportunities, cannibalization.
 
-Each report is one statement over ``gsc_reports.query_page_source`` (so the
-rollup and raw ``gsc_rows`` share it), grouped, filtered, sorted and cut to a
-page in SQL; ``count(*) OVER ()`` gives the report's size with its page. A
-query's totals beside its pages come from window functions over the (query,
-page) groups rather than joins of aggregates with each other: the planner
-cannot estimate such joins, and a nested loop over them takes seconds. Ties
-sort by keys in ``COLLATE "C"`` (code point order), the same on every database
-whatever its locale.
+Each report is one statement over ``sources.query_page_rows`` or ``query_page_pairs``
+(so the rollup and raw ``gsc_rows`` share it), grouped, filtered, sorted and
+cut to a page in SQL; ``count(*) OVER ()`` gives the report's size with its
+page. A query's totals beside its pages come from window functions over the
+(query, page) groups rather than joins of aggregates with each other: the
+planner cannot estimate such joins, and a nested loop over them takes seconds.
+Ties sort by keys in ``COLLATE "C"`` (code point order), the same on every
+database whatever its locale.
 """
 
-import datetime as dt
-import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from shared.db import TenantSession
-from shared.reports.data.sources import Sql, query_page_pairs, query_page_source
+from shared.reports.data.queries import (
+    BreakdownQuery,
+    BreakdownRow,
+    CannibalizationQuery,
+    CannibalizationRow,
+    CtrBucket,
+    CtrBucketsQuery,
+    CtrLevel,
+    CtrOpportunitiesQuery,
+    CtrOpportunityRow,
+    Paged,
+    PageSums,
+    Paging,
+    Sort,
+    StrikingDistanceQuery,
+    StrikingDistanceRow,
+    TextFilter,
+)
+from shared.reports.data.sources import Sql, current_source, query_page_pairs, query_page_rows
 
 INVALID_REGULAR_EXPRESSION = "2201B"
 HOMEPAGE_PATTERN = "^https?://[^/]+/?$"  # a URL with no path beyond "/"
-
-Sort = Literal["clicks", "impressions", "ctr", "position"]
-Level = Literal["query", "page", "query_page"]
 
 _SUMS = "sum(clicks) AS clicks, sum(impressions) AS impressions, sum(position_weighted) AS position_weighted"
 _SORT_EXPRESSIONS: dict[Sort, str] = {
@@ -36,18 +49,30 @@ _SORT_EXPRESSIONS: dict[Sort, str] = {
 }
 
 
-def fetch_page(fetch: Callable[[int, int], Sequence[Row[Any]]], offset: int, limit: int) -> tuple[list[Row[Any]], int]:
+def _page[T](
+    session: TenantSession,
+    statement: TextClause,
+    params: dict[str, Any],
+    paging: Paging,
+    row_of: Callable[[Row[Any]], T],
+) -> Paged[T]:
     """A page of rows carrying ``total`` (``count(*) OVER ()``), and that total.
 
     A page past the end has no row to carry it: only then ask again for the first row.
     """
-    rows = list(fetch(offset, limit))
+
+    def fetch(offset: int, limit: int) -> Sequence[Row[Any]]:
+        return session.execute(statement, params | {"offset": offset, "limit": limit}).all()
+
+    rows = fetch(paging.offset, paging.limit)
     if rows:
-        return rows, int(rows[0].total)
-    if offset == 0:
-        return rows, 0
-    first = fetch(0, 1)
-    return rows, int(first[0].total) if first else 0
+        total = int(rows[0].total)
+    elif paging.offset == 0:
+        total = 0
+    else:
+        first = fetch(0, 1)
+        total = int(first[0].total) if first else 0
+    return Paged(rows=[row_of(row) for row in rows], total=total)
 
 
 def regex_error(session: TenantSession, pattern: str) -> str | None:
@@ -68,84 +93,88 @@ def regex_error(session: TenantSession, pattern: str) -> str | None:
 # Breakdown
 
 
-def _where(conditions: Sequence[Sql]) -> tuple[str, dict[str, Any]]:
-    params: dict[str, Any] = {}
-    for condition in conditions:
-        params |= condition.params
-    return (" WHERE " + " AND ".join(f"({c.sql})" for c in conditions) if conditions else ""), params
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _breakdown_groups(
-    property_id: uuid.UUID,
-    search_type: str,
-    start: dt.date,
-    end: dt.date,
-    *,
-    dimension: str,
-    conditions: Sequence[Sql],
-    brand: Sql,
-    raw: bool,
-) -> Sql:
+def _text_condition(text_filter: TextFilter, name: str) -> Sql:
+    column, value = text_filter.column, text_filter.value
+    if text_filter.operator == "contains":
+        return Sql(f"{column} ILIKE :{name}", {name: f"%{_like_escape(value)}%"})
+    if text_filter.operator == "not_contains":
+        return Sql(f"{column} NOT ILIKE :{name}", {name: f"%{_like_escape(value)}%"})
+    if text_filter.operator == "regex":
+        return Sql(f"{column} ~ :{name}", {name: value})
+    return Sql(f"{column} = :{name}", {name: value})
+
+
+def _brand_condition(brand_terms: Sequence[str]) -> Sql:
+    """True for a query containing any of the brand terms (ignoring case); false when there are none."""
+    if not brand_terms:
+        return Sql("false", {})
+    return Sql("query ILIKE ANY(:brand_patterns)", {"brand_patterns": [f"%{_like_escape(t)}%" for t in brand_terms]})
+
+
+def _breakdown_groups(query: BreakdownQuery) -> Sql:
     """``(key, clicks, impressions, position_weighted, brand)`` per key of the dimension."""
+    data, dimension = query.data, query.dimension
+    source = current_source()
     if dimension in ("query", "page", "brand"):
-        source = query_page_source(property_id, search_type, start, end, raw=raw)
-        where, params = _where(conditions)
+        rows = query_page_rows(data, source=source)
+        brand = _brand_condition(query.brand_terms)
+        conditions = [_text_condition(f, f"filter_{n}") for n, f in enumerate(query.filters)]
+        if query.segment == "brand":
+            conditions.append(brand)
+        elif query.segment == "non_brand":
+            conditions.append(Sql(f"NOT ({brand.sql})", brand.params))
+        params: dict[str, Any] = {}
+        for condition in conditions:
+            params |= condition.params
+        where = " WHERE " + " AND ".join(f"({c.sql})" for c in conditions) if conditions else ""
         if dimension == "brand":
             key, flag = f"CASE WHEN {brand.sql} THEN 'brand' ELSE 'non_brand' END", "NULL::boolean"
         else:
             key, flag = dimension, (brand.sql if dimension == "query" else "NULL::boolean")
         return Sql(
-            f"SELECT {key} AS key, {_SUMS}, {flag} AS brand FROM ({source.sql}) AS s{where} GROUP BY 1",
-            source.params | params | brand.params,
+            f"SELECT {key} AS key, {_SUMS}, {flag} AS brand FROM ({rows.sql}) AS s{where} GROUP BY 1",
+            rows.params | params | brand.params,
         )
+    if query.filters or query.segment != "all":
+        raise ValueError(f"Filters and segments need query or page rows, not {dimension}.")
     # Countries, devices and search types are not in the query-page aggregates: each has its own.
-    params = {"property_id": property_id, "start": start, "end": end}
+    bind: dict[str, Any] = {"property_id": data.property_id, "start": data.dates.start, "end": data.dates.end}
     where = "property_id = :property_id AND date BETWEEN :start AND :end"
     if dimension != "search_type":  # search types: every one of them
         where += " AND search_type = :search_type"
-        params["search_type"] = search_type
-    if raw:
+        bind["search_type"] = data.search_type
+    if source == "raw":
         table, sums = "gsc_rows", _SUMS.replace("sum(position_weighted)", "sum(position * impressions)")
     else:
         table, sums = ("gsc_daily_rollup" if dimension == "search_type" else "gsc_dimension_daily"), _SUMS
-    return Sql(
-        f"SELECT {dimension} AS key, {sums}, NULL::boolean AS brand FROM {table} WHERE {where} GROUP BY 1", params
-    )
+    return Sql(f"SELECT {dimension} AS key, {sums}, NULL::boolean AS brand FROM {table} WHERE {where} GROUP BY 1", bind)
 
 
-def breakdown(
-    session: TenantSession,
-    property_id: uuid.UUID,
-    search_type: str,
-    start: dt.date,
-    end: dt.date,
-    *,
-    dimension: str,
-    conditions: Sequence[Sql],
-    brand: Sql,
-    sort: Sort,
-    descending: bool,
-    offset: int,
-    limit: int,
-    raw: bool,
-) -> tuple[list[Row[Any]], int]:
-    """A page of ``(key, clicks, impressions, position_weighted, brand)`` rows, and how many rows there are.
-
-    ``conditions`` narrow the query-page source (text filters, brand segment) and need a query-page dimension.
-    """
-    groups = _breakdown_groups(
-        property_id, search_type, start, end, dimension=dimension, conditions=conditions, brand=brand, raw=raw
-    )
-    direction = "DESC" if descending else "ASC"
+def breakdown(session: TenantSession, query: BreakdownQuery) -> Paged[BreakdownRow]:
+    """A page of the dimension's keys with their measures, sorted by a measure (no impressions last), then key."""
+    groups = _breakdown_groups(query)
+    direction = "DESC" if query.descending else "ASC"
     statement = text(
         f"SELECT g.*, count(*) OVER () AS total FROM ({groups.sql}) AS g"
-        f' ORDER BY {_SORT_EXPRESSIONS[sort]} {direction} NULLS LAST, key COLLATE "C"'
+        f' ORDER BY {_SORT_EXPRESSIONS[query.sort]} {direction} NULLS LAST, key COLLATE "C"'
         " LIMIT :limit OFFSET :offset"
     )
-    return fetch_page(
-        lambda offset_, limit_: session.execute(statement, groups.params | {"offset": offset_, "limit": limit_}).all(),
-        offset,
-        limit,
+    return _page(
+        session,
+        statement,
+        groups.params,
+        query.paging,
+        lambda row: BreakdownRow(
+            key=row.key,
+            clicks=int(row.clicks),
+            impressions=int(row.impressions),
+            position_weighted=float(row.position_weighted),
+            brand=row.brand,
+        ),
     )
 
 
@@ -182,34 +211,33 @@ ORDER BY c.impressions DESC, c.query COLLATE "C"
 """
 
 
-def striking_distance(
-    session: TenantSession,
-    project_id: uuid.UUID,
-    property_id: uuid.UUID,
-    search_type: str,
-    start: dt.date,
-    end: dt.date,
-    *,
-    min_position: float,
-    max_position: float,
-    min_impressions: int,
-    offset: int,
-    limit: int,
-    raw: bool,
-) -> tuple[list[Row[Any]], int]:
+def striking_distance(session: TenantSession, query: StrikingDistanceQuery) -> Paged[StrikingDistanceRow]:
     """A page of queries in the position band, each with its top page and that page's crawled title and H1."""
-    source = query_page_pairs(property_id, search_type, start, end, raw=raw)
-    statement = text(_STRIKING_DISTANCE.format(source=source.sql))
-    params = source.params | {
-        "project_id": project_id,
-        "min_position": min_position,
-        "max_position": max_position,
-        "min_impressions": min_impressions,
+    pairs = query_page_pairs(query.data, source=current_source())
+    statement = text(_STRIKING_DISTANCE.format(source=pairs.sql))
+    params = pairs.params | {
+        "project_id": query.project_id,
+        "min_position": query.min_position,
+        "max_position": query.max_position,
+        "min_impressions": query.min_impressions,
     }
-    return fetch_page(
-        lambda offset_, limit_: session.execute(statement, params | {"offset": offset_, "limit": limit_}).all(),
-        offset,
-        limit,
+    return _page(
+        session,
+        statement,
+        params,
+        query.paging,
+        lambda row: StrikingDistanceRow(
+            query=row.query,
+            clicks=int(row.clicks),
+            impressions=int(row.impressions),
+            position_weighted=float(row.position_weighted),
+            page=row.page,
+            page_clicks=int(row.page_clicks),
+            page_impressions=int(row.page_impressions),
+            page_position_weighted=float(row.page_position_weighted),
+            in_title=row.in_title,
+            in_h1=row.in_h1,
+        ),
     )
 
 
@@ -223,7 +251,7 @@ FROM pairs WHERE impressions > 0
 GROUP BY 1 ORDER BY 1
 """
 
-_LEVEL_GROUPS: dict[Level, tuple[str, str]] = {  # (select list, group by)
+_LEVEL_GROUPS: dict[CtrLevel, tuple[str, str]] = {  # (select list, group by)
     "query": ("query, NULL::text AS page", "query"),
     "page": ("NULL::text AS query, page", "page"),
     "query_page": ("query, page", "query, page"),
@@ -246,46 +274,34 @@ LIMIT :limit OFFSET :offset
 """
 
 
-def ctr_buckets(
-    session: TenantSession,
-    property_id: uuid.UUID,
-    search_type: str,
-    start: dt.date,
-    end: dt.date,
-    *,
-    max_bucket: int,
-    raw: bool,
-) -> list[Row[Any]]:
-    """``(position, clicks, impressions)`` per rounded average position of the (query, page) pairs (1 to max)."""
-    source = query_page_pairs(property_id, search_type, start, end, raw=raw)
-    statement = text(_CTR_BUCKETS.format(source=source.sql))
-    return list(session.execute(statement, source.params | {"max_bucket": max_bucket}).all())
+def ctr_buckets(session: TenantSession, query: CtrBucketsQuery) -> list[CtrBucket]:
+    """Clicks and impressions per rounded average position of the (query, page) pairs (1 to the maximum)."""
+    pairs = query_page_pairs(query.data, source=current_source())
+    statement = text(_CTR_BUCKETS.format(source=pairs.sql))
+    rows = session.execute(statement, pairs.params | {"max_bucket": query.max_position}).all()
+    return [CtrBucket(int(row.position), int(row.clicks), int(row.impressions)) for row in rows]
 
 
-def ctr_opportunities(
-    session: TenantSession,
-    property_id: uuid.UUID,
-    search_type: str,
-    start: dt.date,
-    end: dt.date,
-    *,
-    level: Level,
-    a: float,
-    b: float,
-    min_impressions: int,
-    offset: int,
-    limit: int,
-    raw: bool,
-) -> tuple[list[Row[Any]], int]:
-    """A page of rows at ``level`` whose CTR falls short of ``min(1, exp(a) * position^b)``, largest shortfall first."""
-    source = query_page_pairs(property_id, search_type, start, end, raw=raw)
-    columns, group_by = _LEVEL_GROUPS[level]
-    statement = text(_CTR_OPPORTUNITIES.format(columns=columns, sums=_SUMS, source=source.sql, group_by=group_by))
-    params = source.params | {"a": a, "b": b, "min_impressions": min_impressions}
-    return fetch_page(
-        lambda offset_, limit_: session.execute(statement, params | {"offset": offset_, "limit": limit_}).all(),
-        offset,
-        limit,
+def ctr_opportunities(session: TenantSession, query: CtrOpportunitiesQuery) -> Paged[CtrOpportunityRow]:
+    """A page of rows at the query's level whose CTR falls short of the curve, largest shortfall first."""
+    pairs = query_page_pairs(query.data, source=current_source())
+    columns, group_by = _LEVEL_GROUPS[query.level]
+    statement = text(_CTR_OPPORTUNITIES.format(columns=columns, sums=_SUMS, source=pairs.sql, group_by=group_by))
+    params = pairs.params | {"a": query.a, "b": query.b, "min_impressions": query.min_impressions}
+    return _page(
+        session,
+        statement,
+        params,
+        query.paging,
+        lambda row: CtrOpportunityRow(
+            query=row.query,
+            page=row.page,
+            clicks=int(row.clicks),
+            impressions=int(row.impressions),
+            position_weighted=float(row.position_weighted),
+            expected_ctr=float(row.expected_ctr),
+            extra_clicks=float(row.extra_clicks),
+        ),
     )
 
 
@@ -324,34 +340,40 @@ ORDER BY q.query_impressions DESC, q.query COLLATE "C"
 """
 
 
-def cannibalization(
-    session: TenantSession,
-    property_id: uuid.UUID,
-    search_type: str,
-    start: dt.date,
-    end: dt.date,
-    *,
-    min_share: float,
-    min_impressions: int,
-    exclude_homepage: bool,
-    min_pages: int,
-    offset: int,
-    limit: int,
-    raw: bool,
-) -> tuple[list[Row[Any]], int]:
+def cannibalization(session: TenantSession, query: CannibalizationQuery) -> Paged[CannibalizationRow]:
     """A page of queries with ``min_pages`` pages of ``min_share`` of their impressions or more, with those pages.
 
     Home pages left out are left out before the query's totals and the pages' shares are computed.
     """
-    source = query_page_pairs(property_id, search_type, start, end, raw=raw)
-    source_sql = source.sql
-    params = source.params | {"min_share": min_share, "min_impressions": min_impressions, "min_pages": min_pages}
-    if exclude_homepage:
-        source_sql = f"SELECT * FROM ({source_sql}) AS h WHERE page !~ :homepage_pattern"
+    pairs = query_page_pairs(query.data, source=current_source())
+    pairs_sql = pairs.sql
+    params = pairs.params | {
+        "min_share": query.min_share,
+        "min_impressions": query.min_impressions,
+        "min_pages": query.min_pages,
+    }
+    if query.exclude_homepage:
+        pairs_sql = f"SELECT * FROM ({pairs_sql}) AS h WHERE page !~ :homepage_pattern"
         params["homepage_pattern"] = HOMEPAGE_PATTERN
-    statement = text(_CANNIBALIZATION.format(source=source_sql))
-    return fetch_page(
-        lambda offset_, limit_: session.execute(statement, params | {"offset": offset_, "limit": limit_}).all(),
-        offset,
-        limit,
+    statement = text(_CANNIBALIZATION.format(source=pairs_sql))
+    return _page(
+        session,
+        statement,
+        params,
+        query.paging,
+        lambda row: CannibalizationRow(
+            query=row.query,
+            clicks=int(row.clicks),
+            impressions=int(row.impressions),
+            position_weighted=float(row.position_weighted),
+            pages=[
+                PageSums(
+                    page=page["page"],
+                    clicks=int(page["clicks"]),
+                    impressions=int(page["impressions"]),
+                    position_weighted=float(page["position_weighted"]),
+                )
+                for page in row.pages
+            ],
+        ),
     )

@@ -1,22 +1,51 @@
-"""SQL for the reports: where each reads (the rollup's aggregates or raw ``gsc_rows``) and shared predicates.
+"""Where reports read (the rollup's aggregates or raw ``gsc_rows``), what data a range has, and daily totals.
 
 Every report is written once over a *source*: a subquery of unaggregated rows
-``(query, page, clicks, impressions, position_weighted)`` for one property,
-search type and date range. With ``raw=False`` the source reads whole ISO
-weeks from ``gsc_query_page_weekly`` and the days at either end from
-``gsc_query_page_daily``; with ``raw=True`` it reads ``gsc_rows``. The report
+``(query, page, clicks, impressions, position_weighted)`` of a ``SearchData``.
+From the rollup it reads a preset range's own sums when the rollup built them,
+else whole ISO weeks from ``gsc_query_page_weekly`` and the days at either end
+from ``gsc_query_page_daily``; from raw rows it reads ``gsc_rows``. The report
 groups the source as it needs, so both give the same numbers (tests hold them
 to it) and the benchmark can compare them.
+
+Reports read the rollup. ``reading_raw_rows()`` makes the reports run inside
+it read ``gsc_rows`` instead: the benchmark's baseline and the tests'
+cross-check of the rollup, never the API's.
 """
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Row, text
+from sqlalchemy import text
 
+from shared.dates import week_start
 from shared.db import TenantSession
+from shared.reports.data.queries import DailyTotalsQuery, DataSpan, DayTotals, SearchData
+
+Source = Literal["rollup", "raw"]
+
+_SOURCE: ContextVar[Source] = ContextVar("report_source", default="rollup")
+
+
+def current_source() -> Source:
+    """Where the reports of this context read: the rollup, unless inside ``reading_raw_rows()``."""
+    return _SOURCE.get()
+
+
+@contextmanager
+def reading_raw_rows() -> Iterator[None]:
+    """Reports run in this block compute from ``gsc_rows`` itself (the benchmark's baseline, the tests' check)."""
+    token = _SOURCE.set("raw")
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
+
 
 # Aggregating a 90-day range of a large property hashes ~10^5 groups: keep it in memory (transaction-local).
 REPORT_WORK_MEM = "64MB"
@@ -30,12 +59,10 @@ _TUNE_REPORT = text(
     " set_config('enable_nestloop', 'off', true)"
 )
 
-TextOperator = Literal["contains", "not_contains", "regex", "exact"]
-
 
 @dataclass(frozen=True)
 class Sql:
-    """A SQL fragment and its bind parameters."""
+    """A SQL fragment and its bind parameters (inside the data layer only)."""
 
     sql: str
     params: dict[str, Any]
@@ -45,31 +72,21 @@ def tune_report_transaction(session: TenantSession) -> None:
     session.execute(_TUNE_REPORT, {"work_mem": REPORT_WORK_MEM})
 
 
-def week_start(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
-def query_page_source(
-    property_id: uuid.UUID, search_type: str, start: dt.date, end: dt.date, *, raw: bool, prefix: str = "s"
-) -> Sql:
-    """Rows ``(query, page, clicks, impressions, position_weighted)`` of a property's range, not yet grouped.
-
-    From the rollup: a preset range's own sums when it was built, else whole weeks and the edge days.
+def query_page_rows(data: SearchData, *, source: Source, prefix: str = "s") -> Sql:
+    """Rows ``(query, page, clicks, impressions, position_weighted)`` of ``data``, not yet grouped.
 
     ``prefix`` names the bind parameters, so two sources (two periods) can share one statement.
     """
-    return _source(property_id, search_type, start, end, raw=raw, prefix=prefix, grouped=False)
+    return _source(data, source=source, prefix=prefix, grouped=False)
 
 
-def query_page_pairs(
-    property_id: uuid.UUID, search_type: str, start: dt.date, end: dt.date, *, raw: bool, prefix: str = "s"
-) -> Sql:
-    """As ``query_page_source``, summed per (query, page): one row per pair.
+def query_page_pairs(data: SearchData, *, source: Source, prefix: str = "s") -> Sql:
+    """As ``query_page_rows``, summed per (query, page): one row per pair.
 
     A preset range's rows are such pairs already, so reports that work on pairs skip an aggregate of
     every pair of the range when it is one.
     """
-    return _source(property_id, search_type, start, end, raw=raw, prefix=prefix, grouped=True)
+    return _source(data, source=source, prefix=prefix, grouped=True)
 
 
 _PAIR_SUMS = (
@@ -78,25 +95,17 @@ _PAIR_SUMS = (
 )
 
 
-def _source(
-    property_id: uuid.UUID,
-    search_type: str,
-    start: dt.date,
-    end: dt.date,
-    *,
-    raw: bool,
-    prefix: str,
-    grouped: bool,
-) -> Sql:
+def _source(data: SearchData, *, source: Source, prefix: str, grouped: bool) -> Sql:
+    start, end = data.dates.start, data.dates.end
     p = {
-        f"{prefix}_property_id": property_id,
-        f"{prefix}_search_type": search_type,
+        f"{prefix}_property_id": data.property_id,
+        f"{prefix}_search_type": data.search_type,
         f"{prefix}_start": start,
         f"{prefix}_end": end,
     }
     where = f"property_id = :{prefix}_property_id AND search_type = :{prefix}_search_type"
     columns = "query, page, clicks, impressions, position_weighted"
-    if raw:
+    if source == "raw":
         rows = (
             "SELECT query, page, clicks, impressions, position * impressions AS position_weighted"
             f" FROM gsc_rows WHERE {where} AND date BETWEEN :{prefix}_start AND :{prefix}_end"
@@ -126,37 +135,16 @@ def _source(
             f"{prefix}_tail_start": last_week + dt.timedelta(days=7),
         }
     # A preset range the rollup built (migration 0005) is read from its own rows; PostgreSQL checks the marker
-    # once (an InitPlan) and skips the weeks and days entirely when it is there.
-    window = f"{where} AND window_start = :{prefix}_start AND window_end = :{prefix}_end"
-    not_built = f"NOT EXISTS (SELECT FROM gsc_rollup_windows WHERE {window})"
+    # once (an InitPlan) and skips the weeks and days entirely when it is there. (Tables and columns say
+    # "window" for a preset range.)
+    preset = f"{where} AND window_start = :{prefix}_start AND window_end = :{prefix}_end"
+    not_built = f"NOT EXISTS (SELECT FROM gsc_rollup_windows WHERE {preset})"
     fallback = (
         f"SELECT query, page, {_PAIR_SUMS} FROM ({pieces}) AS pieces WHERE {not_built} GROUP BY query, page"
         if grouped
         else f"SELECT * FROM ({pieces}) AS pieces WHERE {not_built}"
     )
-    return Sql(f"SELECT {columns} FROM gsc_query_page_window WHERE {window} UNION ALL {fallback}", p)
-
-
-def _like_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def text_filter(column: Literal["query", "page"], operator: TextOperator, value: str, name: str) -> Sql:
-    """A Search Console style filter: contains / not_contains ignore case, exact and regex do not."""
-    if operator == "contains":
-        return Sql(f"{column} ILIKE :{name}", {name: f"%{_like_escape(value)}%"})
-    if operator == "not_contains":
-        return Sql(f"{column} NOT ILIKE :{name}", {name: f"%{_like_escape(value)}%"})
-    if operator == "regex":
-        return Sql(f"{column} ~ :{name}", {name: value})
-    return Sql(f"{column} = :{name}", {name: value})
-
-
-def brand_condition(brand_terms: list[str], *, name: str = "brand_patterns") -> Sql:
-    """True for a query containing any of the project's brand terms (ignoring case); false when there are none."""
-    if not brand_terms:
-        return Sql("false", {})
-    return Sql(f"query ILIKE ANY(:{name})", {name: [f"%{_like_escape(term)}%" for term in brand_terms]})
+    return Sql(f"SELECT {columns} FROM gsc_query_page_window WHERE {preset} UNION ALL {fallback}", p)
 
 
 # Coverage: what data a range actually has.
@@ -178,63 +166,63 @@ _PENDING = text(
 )
 
 
-def latest_date(session: TenantSession, property_id: uuid.UUID, search_type: str, *, raw: bool) -> dt.date | None:
+def _bind(data: SearchData) -> dict[str, Any]:
+    return {
+        "property_id": data.property_id,
+        "search_type": data.search_type,
+        "start": data.dates.start,
+        "end": data.dates.end,
+    }
+
+
+def latest_date(session: TenantSession, property_id: uuid.UUID, search_type: str) -> dt.date | None:
+    """The property's latest day with data of the search type (None: none)."""
+    statement = _LATEST_RAW if current_source() == "raw" else _LATEST_ROLLUP
     day: dt.date | None = session.execute(
-        _LATEST_RAW if raw else _LATEST_ROLLUP, {"property_id": property_id, "search_type": search_type}
+        statement, {"property_id": property_id, "search_type": search_type}
     ).scalar_one()
     return day
 
 
-def data_span(
-    session: TenantSession, property_id: uuid.UUID, search_type: str, start: dt.date, end: dt.date, *, raw: bool
-) -> tuple[dt.date | None, dt.date | None]:
-    row = session.execute(
-        _SPAN_RAW if raw else _SPAN_ROLLUP,
-        {"property_id": property_id, "search_type": search_type, "start": start, "end": end},
-    ).one()
-    return row.first, row.last
+def data_span(session: TenantSession, data: SearchData) -> DataSpan:
+    row = session.execute(_SPAN_RAW if current_source() == "raw" else _SPAN_ROLLUP, _bind(data)).one()
+    return DataSpan(first=row.first, last=row.last)
 
 
-def pending_rollup_days(session: TenantSession, property_id: uuid.UUID, start: dt.date, end: dt.date) -> int:
-    count: int = session.execute(_PENDING, {"property_id": property_id, "start": start, "end": end}).scalar_one()
+def pending_rollup_days(session: TenantSession, data: SearchData) -> int:
+    """Days of the range loaded but not yet rolled up (none when reading ``gsc_rows`` itself)."""
+    if current_source() == "raw":
+        return 0
+    count: int = session.execute(
+        _PENDING, {"property_id": data.property_id, "start": data.dates.start, "end": data.dates.end}
+    ).scalar_one()
     return count
 
 
 # Performance over time: daily totals.
 
 
-def daily_totals(
-    session: TenantSession,
-    property_id: uuid.UUID,
-    search_type: str,
-    start: dt.date,
-    end: dt.date,
-    *,
-    country: str | None,
-    device: str | None,
-    raw: bool,
-) -> list[Row[Any]]:
-    """``(date, clicks, impressions, position_weighted)`` per day with data, in date order."""
-    params: dict[str, Any] = {"property_id": property_id, "search_type": search_type, "start": start, "end": end}
+def daily_totals(session: TenantSession, query: DailyTotalsQuery) -> list[DayTotals]:
+    """The totals of each day with data, in date order."""
+    params = _bind(query.data)
     filters = ""
-    for column, value in (("country", country), ("device", device)):
+    for column, value in (("country", query.country), ("device", query.device)):
         if value is not None:
             filters += f" AND {column} = :{column}"
             params[column] = value
-    if raw:
-        source, weighted = "gsc_rows", "position * impressions"
+    if current_source() == "raw":
+        table, weighted = "gsc_rows", "position * impressions"
     elif filters:
-        source, weighted = "gsc_dimension_daily", "position_weighted"
+        table, weighted = "gsc_dimension_daily", "position_weighted"
     else:
-        source, weighted = "gsc_daily_rollup", "position_weighted"
-    return list(
-        session.execute(
-            text(
-                f"SELECT date, sum(clicks) AS clicks, sum(impressions) AS impressions,"
-                f" sum({weighted}) AS position_weighted FROM {source}"
-                f" WHERE property_id = :property_id AND search_type = :search_type"
-                f" AND date BETWEEN :start AND :end{filters} GROUP BY date ORDER BY date"
-            ),
-            params,
-        )
+        table, weighted = "gsc_daily_rollup", "position_weighted"
+    rows = session.execute(
+        text(
+            f"SELECT date, sum(clicks) AS clicks, sum(impressions) AS impressions,"
+            f" sum({weighted}) AS position_weighted FROM {table}"
+            f" WHERE property_id = :property_id AND search_type = :search_type"
+            f" AND date BETWEEN :start AND :end{filters} GROUP BY date ORDER BY date"
+        ),
+        params,
     )
+    return [DayTotals(row.date, int(row.clicks), int(row.impressions), float(row.position_weighted)) for row in rows]

@@ -1,33 +1,41 @@
 """SQL of the trend reports: winners and losers, content decay, tracked keywords.
 
-Each report is one statement over the rollup's aggregates or, with ``raw=True``, over ``gsc_rows``;
-both compute the same numbers. Keys sort with ``COLLATE "C"`` (code point order) so that ties break
-the same way whatever the database's collation.
+Each report is one statement over the rollup's aggregates or, when reading raw rows
+(``sources.reading_raw_rows``), over ``gsc_rows``; both compute the same numbers. Keys sort with
+``COLLATE "C"`` (code point order) so that ties break the same way whatever the database's collation.
 """
 
 import datetime as dt
-import uuid
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Row, text
 
 from shared.db import TenantSession
-from shared.reports.data.sources import query_page_source
+from shared.reports.data.queries import (
+    ContentDecayQuery,
+    DecayRow,
+    DecaySpans,
+    Paged,
+    QueryDay,
+    QueryDaysQuery,
+    SearchData,
+    TrackedKeyword,
+    TrackedKeywordsQuery,
+    WinnerLoserRow,
+    WinnersLosersQuery,
+)
+from shared.reports.data.sources import current_source, query_page_rows
 
-# Any Monday: content decay carries a window's week as days before it, beside the window's clicks.
+# Any Monday: content decay carries a span's week as days before it, beside the span's clicks.
 _EPOCH = dt.date(2000, 1, 3)
 # The peak key's week part: days before the epoch are -KEY_OFFSET..0 for weeks up to the year 2273.
 _KEY_SCALE = 100_000
 _KEY_OFFSET = _KEY_SCALE - 1
 
 
-@dataclass(frozen=True)
-class RankedPage:
-    """One page of a ranked result and the number of rows in the whole result."""
-
-    total: int
-    rows: list[Row[Any]]
+def _paging(query: WinnersLosersQuery | ContentDecayQuery | TrackedKeywordsQuery) -> dict[str, int]:
+    return {"offset": query.paging.offset, "limit": query.paging.limit}
 
 
 def _page_of(ranked_sql: str, order_by: str) -> str:
@@ -42,38 +50,24 @@ def _page_of(ranked_sql: str, order_by: str) -> str:
     )
 
 
-def _ranked_page(session: TenantSession, sql: str, params: dict[str, Any], key: str) -> RankedPage:
+def _ranked_page[T](
+    session: TenantSession, sql: str, params: dict[str, Any], key: str, row_of: Callable[[Row[Any]], T]
+) -> Paged[T]:
     rows = session.execute(text(sql), params).all()
     total = int(rows[0].total) if rows else 0
-    return RankedPage(total=total, rows=[row for row in rows if getattr(row, key) is not None])
+    return Paged(rows=[row_of(row) for row in rows if getattr(row, key) is not None], total=total)
 
 
 # Winners and losers
 
 
-def winners_losers(
-    session: TenantSession,
-    property_id: uuid.UUID,
-    search_type: str,
-    current: tuple[dt.date, dt.date],
-    previous: tuple[dt.date, dt.date],
-    *,
-    dimension: Literal["query", "page"],
-    metric: Literal["clicks", "impressions"],
-    direction: Literal["winners", "losers"],
-    relative: bool,
-    min_previous: int,
-    raw: bool,
-    offset: int,
-    limit: int,
-) -> RankedPage:
-    """Keys of either period with their numbers in both, those whose ``metric`` rose (winners) or fell (losers).
-
-    Rows: key, clicks, previous_clicks, impressions, previous_impressions, position, previous_position,
-    change, change_relative.
-    """
-    cur = query_page_source(property_id, search_type, *current, raw=raw, prefix="cur")
-    prev = query_page_source(property_id, search_type, *previous, raw=raw, prefix="prev")
+def winners_losers(session: TenantSession, query: WinnersLosersQuery) -> Paged[WinnerLoserRow]:
+    """Keys of either period with their numbers in both, those whose metric rose (winners) or fell (losers)."""
+    source = current_source()
+    cur = query_page_rows(query.data, source=source, prefix="cur")
+    previous = SearchData(query.data.property_id, query.data.search_type, query.previous)
+    prev = query_page_rows(previous, source=source, prefix="prev")
+    dimension, metric, direction, relative = query.dimension, query.metric, query.direction, query.relative
     condition = "change > 0" if direction == "winners" else "change < 0"
     if relative:
         condition += f" AND previous_{metric} >= :min_previous"
@@ -109,43 +103,49 @@ def winners_losers(
         SELECT * FROM changes WHERE {condition}
     """
     order = f"{rank} {'DESC' if direction == 'winners' else 'ASC'}, key"
-    params = cur.params | prev.params | {"min_previous": min_previous, "offset": offset, "limit": limit}
-    return _ranked_page(session, _page_of(ranked, order), params, "key")
+    params = cur.params | prev.params | {"min_previous": query.min_previous} | _paging(query)
+    return _ranked_page(
+        session,
+        _page_of(ranked, order),
+        params,
+        "key",
+        lambda row: WinnerLoserRow(
+            key=row.key,
+            clicks=row.clicks,
+            previous_clicks=row.previous_clicks,
+            impressions=row.impressions,
+            previous_impressions=row.previous_impressions,
+            position=row.position,
+            previous_position=row.previous_position,
+            change=row.change,
+            change_relative=row.change_relative,
+        ),
+    )
 
 
 # Content decay
 
 
-@dataclass(frozen=True)
-class DecayWindows:
-    """The dates content decay reads; weeks are Mondays, a week's 28-day window ends on its Sunday."""
-
-    start: dt.date  # the current 28 days
-    end: dt.date
-    first_peak_week: dt.date  # the first week whose window starts within the history
-    last_peak_week: dt.date  # the last week whose window ends by ``end``
-    first_current_week: dt.date  # the current window's whole weeks (up to last_peak_week)
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "scan_first": self.first_peak_week - dt.timedelta(weeks=3),
-            "scan_last_day": self.last_peak_week + dt.timedelta(days=6),
-            "first_peak_week": self.first_peak_week,
-            "last_peak_week": self.last_peak_week,
-            "first_peak_index": (_EPOCH - self.first_peak_week).days,
-            "first_current_week": self.first_current_week,
-            "head_end": self.first_current_week - dt.timedelta(days=1),
-            "tail_start": self.last_peak_week + dt.timedelta(days=7),
-            "epoch": _EPOCH,
-            "key_scale": _KEY_SCALE,
-            "key_offset": _KEY_OFFSET,
-        }
+def _decay_bind(spans: DecaySpans) -> dict[str, Any]:
+    return {
+        "start": spans.current.start,
+        "end": spans.current.end,
+        "scan_first": spans.first_peak_week - dt.timedelta(weeks=3),
+        "scan_last_day": spans.last_peak_week + dt.timedelta(days=6),
+        "first_peak_week": spans.first_peak_week,
+        "last_peak_week": spans.last_peak_week,
+        "first_peak_index": (_EPOCH - spans.first_peak_week).days,
+        "first_current_week": spans.first_current_week,
+        "head_end": spans.first_current_week - dt.timedelta(days=1),
+        "tail_start": spans.last_peak_week + dt.timedelta(days=7),
+        "epoch": _EPOCH,
+        "key_scale": _KEY_SCALE,
+        "key_offset": _KEY_OFFSET,
+    }
 
 
-# A page's weekly clicks and 28-day windows (clicks_4w: its week and the 3 before), from the first peak week's
-# window on. From gsc_rows, the same: weekly sums, then the 4-week rolling sum over the page's weeks with rows.
+# A page's weekly clicks and 28-day spans (clicks_4w: its week and the 3 before), from the first peak week's
+# span on. From gsc_rows, the same: weekly sums, then the 4-week rolling sum over the page's weeks with rows.
 _WEEKLY_ROLLUP = """
     SELECT page, week, clicks, clicks_4w FROM gsc_page_weekly
     WHERE property_id = :property_id AND search_type = :search_type AND week BETWEEN :scan_first AND :last_peak_week
@@ -161,20 +161,20 @@ _WEEKLY_RAW = """
       GROUP BY 1, 2
     ) w
 """
-# The current window's days outside its whole weeks.
+# The current span's days outside its whole weeks.
 _EDGES = """
     SELECT page, sum(clicks) AS clicks FROM {table}
     WHERE property_id = :property_id AND search_type = :search_type
       AND (date BETWEEN :start AND :head_end OR date BETWEEN :tail_start AND :end)
     GROUP BY page
 """
-# Peak: the largest clicks_4w of the weeks whose window lies within the history and ends by the current end,
+# Peak: the largest clicks_4w of the weeks whose span lies within the history and ends by the current end,
 # the earliest such week on a tie: one bigint key per week, clicks * KEY_SCALE + the week as days *before* the
 # epoch (shifted by KEY_OFFSET to be positive), so a plain max() finds both without building a value per row.
 # Only weeks with a row for the page are read, and that finds the true maximum and its earliest week: a
-# window ending on a week without a row has its last week empty, so its clicks are those of its weeks up to
-# the page's previous week with a row, which that earlier week's window includes. If that previous week is
-# before the first peak week, the window is included in the first peak week's window instead, which is
+# span ending on a week without a row has its last week empty, so its clicks are those of its weeks up to
+# the page's previous week with a row, which that earlier week's span includes. If that previous week is
+# before the first peak week, the span is included in the first peak week's span instead, which is
 # computed here from its four weeks (it may have no row of its own).
 _DECAY = """
     WITH weekly AS ({weekly}),
@@ -206,88 +206,79 @@ _DECAY = """
 """
 
 
-def content_decay(
-    session: TenantSession,
-    property_id: uuid.UUID,
-    search_type: str,
-    windows: DecayWindows,
-    *,
-    threshold: float,
-    min_peak_clicks: int,
-    raw: bool,
-    offset: int,
-    limit: int,
-) -> RankedPage:
-    """Pages whose current 28 days fell below ``threshold`` of their best 28 days, most clicks lost first.
-
-    Rows: page, clicks, peak_clicks, peak_start, peak_end, clicks_lost.
-    """
+def content_decay(session: TenantSession, query: ContentDecayQuery) -> Paged[DecayRow]:
+    """Pages whose current 28 days fell below ``threshold`` of their best 28 days, most clicks lost first."""
+    raw = current_source() == "raw"
     ranked = _DECAY.format(
         weekly=_WEEKLY_RAW if raw else _WEEKLY_ROLLUP,
         edges=_EDGES.format(table="gsc_rows" if raw else "gsc_query_page_daily"),
     )
-    params = windows.params() | {
-        "property_id": property_id,
-        "search_type": search_type,
-        "threshold": threshold,
-        "min_peak_clicks": min_peak_clicks,
-        "offset": offset,
-        "limit": limit,
+    params = _decay_bind(query.spans) | {
+        "property_id": query.property_id,
+        "search_type": query.search_type,
+        "threshold": query.threshold,
+        "min_peak_clicks": query.min_peak_clicks,
     }
-    return _ranked_page(session, _page_of(ranked, 'clicks_lost DESC, page COLLATE "C"'), params, "page")
+    return _ranked_page(
+        session,
+        _page_of(ranked, 'clicks_lost DESC, page COLLATE "C"'),
+        params | _paging(query),
+        "page",
+        lambda row: DecayRow(
+            page=row.page,
+            clicks=row.clicks,
+            peak_clicks=row.peak_clicks,
+            peak_start=row.peak_start,
+            peak_end=row.peak_end,
+            clicks_lost=row.clicks_lost,
+        ),
+    )
 
 
 # Tracked keywords
 
 
-def tracked_keywords(
-    session: TenantSession, project_id: uuid.UUID, *, tag: str | None, offset: int, limit: int
-) -> RankedPage:
-    """A page of the project's tracked keywords by text then id (rows: id, text, country, device, tags)."""
-    tagged = " AND tags @> ARRAY[CAST(:tag AS text)]" if tag is not None else ""
+def tracked_keywords(session: TenantSession, query: TrackedKeywordsQuery) -> Paged[TrackedKeyword]:
+    """A page of the project's tracked keywords (with the tag, if any) by text then id."""
+    tagged = " AND tags @> ARRAY[CAST(:tag AS text)]" if query.tag is not None else ""
     ranked = (
         "SELECT id, text, country, device, tags FROM keywords"
         f" WHERE tenant_id = :tenant_id AND project_id = :project_id{tagged}"
     )
-    params = {"tenant_id": session.tenant_id, "project_id": project_id, "tag": tag, "offset": offset, "limit": limit}
-    return _ranked_page(session, _page_of(ranked, 'text COLLATE "C", id'), params, "id")
-
-
-# (query, date, clicks, impressions, position_weighted)
-QueryDay = Row[str, dt.date, int, int, float]
-
-
-def query_days(
-    session: TenantSession,
-    property_id: uuid.UUID,
-    search_type: str,
-    queries: list[str],
-    start: dt.date,
-    end: dt.date,
-    *,
-    raw: bool,
-) -> list[QueryDay]:
-    """``(query, date, clicks, impressions, position_weighted)`` per query and day with data, over every page,
-    country and device, in query then date order."""
-    if raw:
-        source, weighted = "gsc_rows", "position * impressions"
-    else:
-        source, weighted = "gsc_query_page_daily", "position_weighted"
-    return list(
-        session.execute(
-            text(
-                "SELECT query, date, CAST(sum(clicks) AS bigint) AS clicks,"
-                f" CAST(sum(impressions) AS bigint) AS impressions, sum({weighted}) AS position_weighted"
-                f" FROM {source} WHERE property_id = :property_id AND search_type = :search_type"
-                " AND query = ANY(:queries) AND date BETWEEN :start AND :end"
-                ' GROUP BY query, date ORDER BY query COLLATE "C", date'
-            ),
-            {
-                "property_id": property_id,
-                "search_type": search_type,
-                "queries": queries,
-                "start": start,
-                "end": end,
-            },
-        ).all()  # fetchall: a long range has thousands of rows
+    params = {"tenant_id": session.tenant_id, "project_id": query.project_id, "tag": query.tag} | _paging(query)
+    return _ranked_page(
+        session,
+        _page_of(ranked, 'text COLLATE "C", id'),
+        params,
+        "id",
+        lambda row: TrackedKeyword(
+            id=row.id, text=row.text, country=row.country, device=row.device, tags=list(row.tags)
+        ),
     )
+
+
+def query_days(session: TenantSession, query: QueryDaysQuery) -> list[QueryDay]:
+    """The measures of each query and day with data, over every page, country and device, in query then date
+    order."""
+    if current_source() == "raw":
+        table, weighted = "gsc_rows", "position * impressions"
+    else:
+        table, weighted = "gsc_query_page_daily", "position_weighted"
+    data = query.data
+    rows = session.execute(
+        text(
+            "SELECT query, date, CAST(sum(clicks) AS bigint) AS clicks,"
+            f" CAST(sum(impressions) AS bigint) AS impressions, sum({weighted}) AS position_weighted"
+            f" FROM {table} WHERE property_id = :property_id AND search_type = :search_type"
+            " AND query = ANY(:queries) AND date BETWEEN :start AND :end"
+            ' GROUP BY query, date ORDER BY query COLLATE "C", date'
+        ),
+        {
+            "property_id": data.property_id,
+            "search_type": data.search_type,
+            "queries": list(query.queries),
+            "start": data.dates.start,
+            "end": data.dates.end,
+        },
+    ).all()  # fetchall: a long range has thousands of rows
+    return [QueryDay(*row) for row in rows]

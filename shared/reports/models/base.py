@@ -14,9 +14,6 @@ from pydantic import BaseModel, Field, model_validator
 from shared.models import OutputModel
 from shared.search_console.models import SearchType
 
-Source = Literal["rollup", "raw"]
-"""Where a report reads: the rollup's aggregates (the API), or ``gsc_rows`` itself (baseline and cross-check)."""
-
 MAX_RANGE_DAYS = 500  # Search Console keeps 16 months
 DEFAULT_RANGE_DAYS = 28
 MAX_LIMIT = 5000
