@@ -53,6 +53,9 @@ from kestrel_local.tenants import ensure_tenant
 
 REGION = "eu-west-1"
 BUCKET = "kestrel-bench-chunks"
+ROLLUP_QUEUE = "kestrel-bench-rollup"
+INGEST_DLQ = "kestrel-bench-gsc-ingest-dlq"
+MOTO_ACCOUNT = "123456789012"  # moto's default account, in its queue URLs
 PROPERTIES = 30
 DAYS = [dt.date(2026, 9, 1) + dt.timedelta(days=n) for n in range(2)]
 SEARCH_TYPES = ("web", "image")
@@ -401,11 +404,14 @@ def peak_rss_mb(body: str) -> float:
 def configure(database: LocalDatabase, endpoint: str) -> None:
     os.environ.update(
         {
-            "KESTREL_STAGE": "bench",
+            "KESTREL_STAGE": "local",  # the stages settings know; the bench runs on local infrastructure
             "KESTREL_DATABASE_URL": database.app_url,
             "KESTREL_MIGRATION_DATABASE_URL": database.owner_url,
             "KESTREL_DB_SSLMODE": "disable",
             "KESTREL_CHUNKS_BUCKET": BUCKET,
+            # gsc_ingest asks for a rollup after each load that changed rows, and quarantines to its DLQ.
+            "KESTREL_ROLLUP_QUEUE_URL": f"{endpoint}/{MOTO_ACCOUNT}/{ROLLUP_QUEUE}",
+            "KESTREL_DLQ_URL": f"{endpoint}/{MOTO_ACCOUNT}/{INGEST_DLQ}",
             "KESTREL_SENTRY_DSN_SECRET_NAME": "",
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "bench",
@@ -448,6 +454,8 @@ def run(
     boto3.client("s3", region_name=REGION).create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
     )
+    for queue in (ROLLUP_QUEUE, INGEST_DLQ):
+        boto3.client("sqs", region_name=REGION).create_queue(QueueName=queue)
     tenant_id = f"org_bench_{uuid.uuid4().hex[:8]}"
     ensure_tenant(database.owner_url, tenant_id, "Bench")
     project_id, property_ids = create_properties(tenant_id, properties + 1)

@@ -20,7 +20,6 @@ from shared.reports.models.base import MAX_LIMIT, ReportParams
 from shared.reports.registry import REPORTS, ReportSpec
 from shared.runtime.http import create_app, current_principal, lambda_handler, requires
 
-TITLE = "Kestrel reports API"
 READ = "read:projects"
 CSV = "text/csv"
 
