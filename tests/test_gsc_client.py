@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 from kestrel_local.search_console import SearchConsoleServer, parse_request, run_query
 from shared.errors import PermanentError, TransientError
 from shared.runtime.cache import reset_cached_runtime
-from shared.runtime.worker import classify
+from shared.runtime.error_classes import classify
 from shared.search_console.client import (
     MAX_BACKOFF_SECONDS,
     CredentialRejected,

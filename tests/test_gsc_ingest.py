@@ -18,7 +18,7 @@ from shared.jobs.data import jobs
 from shared.jobs.models import JobKind
 from shared.projects import projects
 from shared.projects.models import ProjectIn, PropertyIn
-from shared.runtime.worker import classify
+from shared.runtime.error_classes import classify
 from shared.search_console import chunks as gsc_chunks
 from shared.search_console import progress as gsc_progress
 from shared.search_console.data import rows as gsc_rows

@@ -27,9 +27,9 @@ from shared.errors import (
     TransientError,
     UnknownTenant,
 )
+from shared.runtime.error_classes import classify, is_outage
 from shared.runtime.http import status_of
 from shared.runtime.work import ByConstruction, RunOnce, Work, run_unit
-from shared.runtime.worker import classify
 from tests.support.tenants import new_tenant
 
 
@@ -57,6 +57,30 @@ def _db_error(cls, sqlstate_error):
 )
 def test_classify(exc, expected):
     assert classify(exc) == expected
+    # The HTTP runtime answers 503 for an outage, 500 for an unknown error (a bug is not worth retrying).
+    assert is_outage(exc) == (expected == "transient" and not isinstance(exc, RuntimeError))
+
+
+def test_an_outage_answers_503_and_a_bug_500_over_http():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from shared.runtime.http import create_app
+    from tests.support.http_events import http_event
+
+    app = create_app()
+
+    @app.get("/outage")
+    def outage() -> None:
+        raise _db_error(OperationalError, psycopg.errors.SerializationFailure())
+
+    @app.get("/bug")
+    def bug() -> None:
+        raise RuntimeError("a bug")
+
+    statuses = {
+        path: app.resolve(http_event("GET", path), LambdaContext())["statusCode"] for path in ("/outage", "/bug")
+    }
+    assert statuses == {"/outage": 503, "/bug": 500}
 
 
 def test_validation_errors_are_permanent():

@@ -28,6 +28,7 @@ from shared.errors import (
     TransientError,
 )
 from shared.observability import logger, metrics, report_to_sentry, start_observability, tracer
+from shared.runtime.error_classes import is_outage
 from shared.settings import Api, Database, SettingsModel, require_settings
 
 PROBLEM_JSON = "application/problem+json"
@@ -158,6 +159,9 @@ def create_app() -> APIGatewayHttpResolver:
             return problem(
                 422, "Validation failed", NUL_DETAIL, errors=[{"field": "", "message": NUL_DETAIL, "type": "nul"}]
             )
+        if is_outage(exc):
+            logger.warning("Outage answered 503", exc_info=True)
+            return problem(503, "Service unavailable", "A service Kestrel depends on did not answer; try again.")
         return _internal_error(exc)
 
     return app

@@ -27,57 +27,23 @@ an S3 notification, the properties a schedule fans out to). For each unit:
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError, ReadTimeoutError
-from botocore.exceptions import ConnectionError as BotoConnectionError
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from shared import aws
-from shared.errors import ConfigurationError, DomainError, PermanentError, TransientError
+from shared.errors import PermanentError
 from shared.observability import logger, metrics, report_to_sentry, start_observability, tracer
+from shared.runtime.error_classes import classify
 from shared.runtime.work import ByConstruction, RunOnce, Work, run_unit
 from shared.settings import SettingsModel, WorkerQueues, require_settings, settings_of
 
-ErrorClass = Literal["permanent", "transient"]
-
-# SQLSTATE codes worth retrying: serialization failure, deadlock, lock timeout,
-# statement timeout/cancel, admin shutdown, and whole classes for connection
-# problems (08) and exhausted resources (53).
-_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03"}
-_TRANSIENT_SQLSTATE_CLASSES = {"08", "53"}
-# S3 objects that vanished will not come back; everything else from AWS is worth retrying.
-_PERMANENT_AWS_CODES = {"NoSuchKey", "NoSuchBucket", "404"}
 _MAX_ATTRIBUTE_LENGTH = 1024
 _SQS_MAX_ATTRIBUTES = 10
-
-
-def classify(exc: BaseException) -> ErrorClass:
-    """Permanent failures are quarantined; everything else is retried by SQS."""
-    if isinstance(exc, DomainError | ConfigurationError | ValidationError):
-        return "permanent"
-    if isinstance(exc, TransientError | DisconnectionError | PoolTimeoutError | BotoConnectionError | ReadTimeoutError):
-        return "transient"
-    if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
-        if (
-            exc.connection_invalidated
-            or sqlstate in _TRANSIENT_SQLSTATES
-            or sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
-        ):
-            return "transient"
-        # A data error (bad value, constraint) will fail the same way every time.
-        return "permanent" if sqlstate[:2] in {"22", "23"} else "transient"
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        return "permanent" if code in _PERMANENT_AWS_CODES else "transient"
-    return "transient"  # unknown: retry, and let the redrive policy park it if it keeps failing
 
 
 # ---------------------------------------------------------------- quarantine
