@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from shared.errors import PermanentError
 from shared.imports.events import S3Notification, S3NotificationRecord, S3TestEvent
-from shared.imports.uploads import GSC_EXPORT, KEYWORD_IMPORT, UploadKey
+from shared.imports.uploads import GSC_EXPORT, KEYWORD_IMPORT, Upload, UploadKey
 from shared.observability import logger
 from shared.projects import keyword_imports
 from shared.runtime.work import RunOnce, Work
@@ -51,4 +51,4 @@ def import_upload(record: S3NotificationRecord, work: Work) -> None:
     run = IMPORTERS.get(key.kind)
     if run is None:
         raise PermanentError(f"No importer for uploads of kind {key.kind!r}.")
-    run(key, bucket=record.s3.bucket.name, object_key=key.object_key, size=record.s3.object.size, work=work)
+    run(Upload(key=key, bucket=record.s3.bucket.name, size=record.s3.object.size), work)

@@ -9,7 +9,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel
@@ -73,6 +73,19 @@ def presigned_put(key: UploadKey, content_type: str) -> UploadTarget:
     )
     expires_at = datetime.now(UTC) + timedelta(seconds=settings.upload_url_expiry_seconds)
     return UploadTarget(url=url, headers={"Content-Type": content_type}, expires_at=expires_at)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded object as its importer sees it: what its key says, where it is, and how big."""
+
+    key: UploadKey
+    bucket: str
+    size: int
+
+    def open(self) -> Any:
+        """The object's body, streamed from S3."""
+        return aws.client("s3").get_object(Bucket=self.bucket, Key=self.key.object_key)["Body"]
 
 
 def upload_job(session: TenantSession, key: UploadKey, kind: JobKind) -> tuple[Job, uuid.UUID]:

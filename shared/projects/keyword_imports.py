@@ -10,11 +10,10 @@ import time
 import uuid
 from typing import Any
 
-from shared import aws
 from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.errors import RejectedFile
-from shared.imports.uploads import KEYWORD_IMPORT, UploadKey, presigned_put, upload_job
+from shared.imports.uploads import KEYWORD_IMPORT, Upload, UploadKey, presigned_put, upload_job
 from shared.jobs import lifecycle
 from shared.jobs.data import jobs
 from shared.jobs.lifecycle import Outcome
@@ -85,8 +84,9 @@ class _Progress:
             lifecycle.report_progress(session, self.job_id, percent=percent, counters=counters)
 
 
-def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) -> str:
+def run(upload: Upload, work: Work) -> str:
     """Load one uploaded keyword file into its job's project. Returns the job's final status."""
+    key, size = upload.key, upload.size
     with tenant_transaction(key.tenant_id) as session:
         job, project_id = upload_job(session, key, JOB_KIND)
         if job.status in FINISHED_STATUSES:
@@ -106,7 +106,7 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) 
     try:
         if size > MAX_FILE_BYTES:
             raise RejectedFile(f"The file is {size / 1048576:.1f} MB; keyword imports take up to 100 MB.")
-        body = aws.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"]
+        body = upload.open()
         stream = _CountingStream(body)
         text = io.TextIOWrapper(io.BufferedReader(stream, 1 << 16), encoding="utf-8-sig", newline="")
         progress = _Progress(key.tenant_id, key.job_id, size)

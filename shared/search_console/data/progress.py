@@ -66,6 +66,21 @@ class JobState:
     counters: dict[str, Any]
 
 
+def _update_pending_chunk(session: TenantSession, job_id: uuid.UUID, object_key: str) -> Any:
+    return update(GscChunk).where(
+        GscChunk.tenant_id == session.tenant_id,
+        GscChunk.job_id == job_id,
+        GscChunk.object_key == object_key,
+        GscChunk.status == "pending",
+    )
+
+
+def _update_day(session: TenantSession, job_id: uuid.UUID, day: dt.date) -> Any:
+    return update(GscJobDay).where(
+        GscJobDay.tenant_id == session.tenant_id, GscJobDay.job_id == job_id, GscJobDay.date == day
+    )
+
+
 def insert_days(session: TenantSession, job_id: uuid.UUID, property_id: uuid.UUID, dates: Sequence[dt.date]) -> None:
     session.execute(
         insert(GscJobDay).values(
@@ -88,13 +103,8 @@ def day_status(session: TenantSession, job_id: uuid.UUID, day: dt.date, *, for_u
 def claim_day(session: TenantSession, job_id: uuid.UUID, day: dt.date) -> bool:
     """The day is ours to fetch (pending, or a redelivery of one being fetched); False when it was fetched."""
     claimed = session.execute(
-        update(GscJobDay)
-        .where(
-            GscJobDay.tenant_id == session.tenant_id,
-            GscJobDay.job_id == job_id,
-            GscJobDay.date == day,
-            GscJobDay.status.in_(("pending", "fetching")),
-        )
+        _update_day(session, job_id, day)
+        .where(GscJobDay.status.in_(("pending", "fetching")))
         .values(status="fetching", chunks_total=None, rows_fetched=0, error=None, updated_at=func.now())
         .returning(GscJobDay.date)
     ).first()
@@ -120,9 +130,7 @@ def add_chunk(
 def set_day_fetched(session: TenantSession, job_id: uuid.UUID, day: dt.date, *, chunks_total: int, rows: int) -> None:
     """Every chunk of the day is written: the day is complete once they have all loaded (maybe already)."""
     session.execute(
-        update(GscJobDay)
-        .where(GscJobDay.tenant_id == session.tenant_id, GscJobDay.job_id == job_id, GscJobDay.date == day)
-        .values(
+        _update_day(session, job_id, day).values(
             chunks_total=chunks_total,
             rows_fetched=rows,
             status=text("CASE WHEN chunks_loaded >= :total THEN 'loaded' ELSE 'fetched' END").bindparams(
@@ -157,13 +165,7 @@ def mark_chunk_loaded(
 ) -> bool:
     """Count a chunk as loaded, once (False when it already was), and its day's share."""
     flipped = session.execute(
-        update(GscChunk)
-        .where(
-            GscChunk.tenant_id == session.tenant_id,
-            GscChunk.job_id == job_id,
-            GscChunk.object_key == object_key,
-            GscChunk.status == "pending",
-        )
+        _update_pending_chunk(session, job_id, object_key)
         .values(status="loaded", rows_changed=rows_changed, loaded_at=func.now())
         .returning(GscChunk.object_key)
     ).first()
@@ -171,9 +173,7 @@ def mark_chunk_loaded(
         return False
     if day is not None:
         session.execute(
-            update(GscJobDay)
-            .where(GscJobDay.tenant_id == session.tenant_id, GscJobDay.job_id == job_id, GscJobDay.date == day)
-            .values(
+            _update_day(session, job_id, day).values(
                 chunks_loaded=GscJobDay.chunks_loaded + 1,
                 rows_loaded=GscJobDay.rows_loaded + rows,
                 status=text(
@@ -186,24 +186,11 @@ def mark_chunk_loaded(
 
 
 def mark_chunk_skipped(session: TenantSession, job_id: uuid.UUID, object_key: str) -> None:
-    session.execute(
-        update(GscChunk)
-        .where(
-            GscChunk.tenant_id == session.tenant_id,
-            GscChunk.job_id == job_id,
-            GscChunk.object_key == object_key,
-            GscChunk.status == "pending",
-        )
-        .values(status="skipped")
-    )
+    session.execute(_update_pending_chunk(session, job_id, object_key).values(status="skipped"))
 
 
 def mark_day_failed(session: TenantSession, job_id: uuid.UUID, day: dt.date, reason: str) -> None:
-    session.execute(
-        update(GscJobDay)
-        .where(GscJobDay.tenant_id == session.tenant_id, GscJobDay.job_id == job_id, GscJobDay.date == day)
-        .values(status="failed", error=reason, updated_at=func.now())
-    )
+    session.execute(_update_day(session, job_id, day).values(status="failed", error=reason, updated_at=func.now()))
 
 
 def end_open_days(session: TenantSession, job_id: uuid.UUID, *, status: str, reason: str) -> None:

@@ -23,11 +23,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shared import aws
 from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.errors import InvalidRequest, NotFound, RejectedFile
-from shared.imports.uploads import GSC_EXPORT, UploadKey, presigned_put, upload_job
+from shared.imports.uploads import GSC_EXPORT, Upload, UploadKey, presigned_put, upload_job
 from shared.jobs import lifecycle
 from shared.jobs.data import jobs
 from shared.jobs.lifecycle import Outcome
@@ -119,8 +118,9 @@ def start(
     return GscExportImportOut(job=out, upload=presigned_put(key, content_type))
 
 
-def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) -> str:
+def run(upload: Upload, work: Work) -> str:
     """Import one uploaded Search Console export. Returns the job's status (bulk jobs: usually still running)."""
+    key = upload.key
     with tenant_transaction(key.tenant_id) as session:
         job, project_id = upload_job(session, key, JOB_KIND)
         if job.status in FINISHED_STATUSES or job.counters.get("split_complete"):
@@ -140,8 +140,8 @@ def run(key: UploadKey, *, bucket: str, object_key: str, size: int, work: Work) 
             return "failed"
         lifecycle.start(session, key.job_id)
     if request.format == "ui_export":
-        return _run_ui_export(key, request, bucket=bucket, object_key=object_key, size=size, work=work)
-    return _run_bulk_export(key, request, bucket=bucket, object_key=object_key, size=size, work=work)
+        return _run_ui_export(upload, request, work)
+    return _run_bulk_export(upload, request, work)
 
 
 def _fail(
@@ -159,15 +159,8 @@ def _fail(
 
 
 # ---------------------------------------------------------------- UI exports
-def _run_ui_export(
-    key: UploadKey,
-    request: _ImportInput,
-    *,
-    bucket: str,
-    object_key: str,
-    size: int,
-    work: Work,
-) -> str:
+def _run_ui_export(upload: Upload, request: _ImportInput, work: Work) -> str:
+    key, size = upload.key, upload.size
     counters: dict[str, Any] = {
         "bytes_total": size,
         "files": 0,
@@ -182,7 +175,7 @@ def _run_ui_export(
     try:
         if size > MAX_UI_BYTES:
             raise RejectedFile(f"The file is {size / 1048576:.1f} MB; Search Console UI exports are far smaller.")
-        body = aws.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"]
+        body = upload.open()
         try:
             data = body.read()
         finally:
@@ -226,15 +219,8 @@ def _partitions(size: int, compressed: bool) -> int:
     return max(1, math.ceil(text_bytes / PARTITION_BYTES))
 
 
-def _run_bulk_export(
-    key: UploadKey,
-    request: _ImportInput,
-    *,
-    bucket: str,
-    object_key: str,
-    size: int,
-    work: Work,
-) -> str:
+def _run_bulk_export(upload: Upload, request: _ImportInput, work: Work) -> str:
+    key, size = upload.key, upload.size
     counters: dict[str, Any] = {
         "bytes_total": size,
         "files": 1,
@@ -248,7 +234,7 @@ def _run_bulk_export(
         try:
             if size > MAX_BULK_BYTES:
                 raise RejectedFile(f"The file is {size / 1048576:.0f} MB; bulk export imports take up to 1 GB.")
-            aggregator = _split_lines(request, bucket, object_key, size, Path(spill_dir), counters, errors)
+            aggregator = _split_lines(upload, request, Path(spill_dir), counters, errors)
         except RejectedFile as rejected:
             return _fail(key, rejected.reason, counters=counters, errors=errors, work=work)
         status = _write_chunks(key, request, aggregator)
@@ -264,19 +250,17 @@ def _run_bulk_export(
 
 
 def _split_lines(
+    upload: Upload,
     request: _ImportInput,
-    bucket: str,
-    object_key: str,
-    size: int,
     spill_dir: Path,
     counters: dict[str, Any],
     errors: JobErrors,
 ) -> aggregation.RowAggregator:
     """First pass: validate every line, spilling valid rows; ``RejectedFile`` if no line is usable."""
-    body = aws.client("s3").get_object(Bucket=bucket, Key=object_key)["Body"]
+    body = upload.open()
     try:
         stream = csv_text.buffered(body)
-        aggregator = aggregation.RowAggregator(spill_dir, _partitions(size, csv_text.is_gzip(stream)))
+        aggregator = aggregation.RowAggregator(spill_dir, _partitions(upload.size, csv_text.is_gzip(stream)))
         other_sites: set[str] = set()
         other_site_lines = 0
         today = dt.datetime.now(dt.UTC).date()
