@@ -16,8 +16,10 @@ import boto3
 import pytest
 
 from kestrel_local.moto_server import free_port
-from kestrel_local.postgres import LocalDatabase
 from kestrel_local.search_console import SearchConsoleServer
+from tests.support.services import admin_url
+
+__all__ = ["admin_url"]  # the fixture of tests/support/services.py this suite uses
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 600  # the first start packages the local template (about a minute on a busy machine)
@@ -100,11 +102,11 @@ def search_console() -> Iterator[SearchConsoleServer]:
 def local_stack(
     tmp_path_factory: pytest.TempPathFactory,
     admin_url: str,
-    platform: LocalDatabase,
     search_console: SearchConsoleServer,
 ) -> Iterator[RunningStack]:
     state_dir = tmp_path_factory.mktemp("kestrel-local")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KESTREL_"))}
+    # The stack runs its own emulator with its own dummy credentials: none of the runner's AWS settings.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KESTREL_"))}
     env.update(
         {
             "DATABASE_URL": admin_url,
