@@ -17,14 +17,12 @@ from botocore.exceptions import ClientError
 
 from kestrel_local.search_console import SearchConsoleServer
 from shared.db import tenant_transaction
-from shared.jobs.models import SEARCH_CONSOLE_KINDS
 from shared.runtime.http import openapi_document
 from shared.search_console.data import progress as gsc_progress
-from shared.search_console.models import FRESH_DAYS, GSC_JOB_KINDS, HISTORY_DAYS, SyncDayMessage
+from shared.search_console.models import FRESH_DAYS, HISTORY_DAYS, SyncDayMessage
 from shared.settings import get_settings
-from tests.conftest import REGION
+from tests.integration.conftest import REGION
 from tests.support.api import ApiClient
-from tests.support.http_events import ALL_PERMISSIONS
 from tests.support.queues import sqs
 from tests.support.tenants import new_tenant
 
@@ -750,24 +748,6 @@ def test_openapi_document_of_the_imports_api(imports_handler):
     connection_out = json.dumps(document["components"]["schemas"]["ConnectionOut"])
     assert "private_key" not in connection_out
     assert "refresh_token" not in connection_out
-
-
-def test_search_console_job_kinds_agree():
-    assert set(GSC_JOB_KINDS) == SEARCH_CONSOLE_KINDS
-
-
-def test_every_permission_used_is_one_tokens_carry():
-    from functions.api_imports.handler import app
-    from shared.runtime.http import Authorize
-
-    routes = app._static_routes + app._dynamic_routes
-    permissions = {mw.permission for route in routes for mw in route.middlewares or [] if isinstance(mw, Authorize)}
-    assert permissions == set(ALL_PERMISSIONS)
-    for route in routes:
-        expected = "read:projects" if route.method == "GET" else "write:projects"
-        assert [mw.permission for mw in route.middlewares if isinstance(mw, Authorize)] == [expected], (
-            route.openapi_path
-        )
 
 
 def test_deleting_a_property_or_its_project_deletes_its_credential(api, imports, project, gsc):
