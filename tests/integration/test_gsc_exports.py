@@ -43,7 +43,6 @@ from tests.support.gsc_exports import (
     PAGES,
     QUERIES,
     REPORT_FILES,
-    REPORT_OF_FILE,
     SITE,
     TODAY,
     by_key,
@@ -55,6 +54,14 @@ from tests.support.queues import create_worker_queues, deliver, notify_on_upload
 from tests.support.tenants import new_tenant
 
 UPLOADS_BUCKET = "kestrel-test-gsc-exports"  # its own bucket: its notifications go to this module's queue
+REPORT_OF_FILE = {
+    "Queries.csv": "queries",
+    "Pages.csv": "pages",
+    "Countries.csv": "countries",
+    "Devices.csv": "devices",
+    "Search appearance.csv": "search_appearance",
+    "Dates.csv": "dates",
+}
 
 
 # ---------------------------------------------------------------- end to end through file_import

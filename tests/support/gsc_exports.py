@@ -51,14 +51,6 @@ REPORT_FILES = {
     "Devices.csv": DEVICES,
     "Search appearance.csv": SEARCH_APPEARANCE,
 }
-REPORT_OF_FILE = {
-    "Queries.csv": "queries",
-    "Pages.csv": "pages",
-    "Countries.csv": "countries",
-    "Devices.csv": "devices",
-    "Search appearance.csv": "search_appearance",
-    "Dates.csv": "dates",
-}
 
 
 def ui_zip(files: dict[str, str], *, folder: str = "") -> bytes:
