@@ -1,6 +1,11 @@
-"""Reading the stack from the packaged local template: intrinsics resolved to local values."""
+"""Reading the stack from the packaged local template: intrinsics resolved to local values (synthetic templates:
+tests/unit/test_local_template_resolution.py)."""
 
 import json
+import os
+import stat
+import time
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +13,8 @@ from kestrel_local.template import (
     UNAVAILABLE,
     load_stack,
     normalized_function_name,
+    package_local_template,
+    template_cache_key,
 )
 from tests.support.local_stack import ROOT, fixture_template
 
@@ -147,3 +154,70 @@ def test_every_reference_points_inside_the_stack(label, template):
         assert route.function in stack.functions
     for bucket in stack.buckets.values():
         assert all(notification.queue in stack.queues for notification in bucket.notifications)
+
+
+# ---------------------------------------------------------------------------- packaging
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "infra" / "resources").mkdir(parents=True)
+    (root / "serverless.yml").write_text("service: x\n")
+    (root / "package-lock.json").write_text("{}")
+    (root / "infra" / "resources" / "a.yml").write_text("Resources: {}\n")
+    return root
+
+
+def _fake_npx(tmp_path: Path) -> Path:
+    """An ``npx`` that records its arguments and environment and writes a template where --package says."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "npx"
+    script.write_text(
+        "#!/usr/bin/env python3\n"
+        "import json, os, pathlib, sys\n"
+        "args = sys.argv[1:]\n"
+        "out = pathlib.Path(args[args.index('--package') + 1])\n"
+        "out.mkdir(parents=True, exist_ok=True)\n"
+        "(out / 'cloudformation-template-update-stack.json').write_text(json.dumps({'Resources': {}, 'args': args}))\n"
+        "with open(os.environ['FAKE_NPX_LOG'], 'a') as log:\n"
+        "    log.write(json.dumps({'args': args, 'env': sorted(os.environ)}) + '\\n')\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return bin_dir
+
+
+def test_packaging_runs_osls_once_then_reuses_the_cached_template(tmp_path, monkeypatch):
+    root = _project(tmp_path)
+    bin_dir = _fake_npx(tmp_path)
+    log = tmp_path / "npx.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_NPX_LOG", str(log))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "must-not-leak")
+    cache = tmp_path / "cache"
+
+    template = package_local_template(root, params={"auth0IssuerUrl": "https://t.example/"}, cache_dir=cache)
+    (call,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert call["args"][:6] == ["--no-install", "sls", "package", "--stage", "local", "--package"]
+    assert "--param=auth0IssuerUrl=https://t.example/" in call["args"]
+    assert not [name for name in call["env"] if name.startswith("AWS_")]
+    assert {"SLS_TELEMETRY_DISABLED"} <= set(call["env"])
+    assert template["args"] == call["args"]
+
+    started = time.monotonic()
+    again = package_local_template(root, params={"auth0IssuerUrl": "https://t.example/"}, cache_dir=cache)
+    assert time.monotonic() - started < 1
+    assert again == template
+    assert len(log.read_text().splitlines()) == 1  # not packaged again
+
+
+def test_the_cache_key_follows_every_input(tmp_path):
+    root = _project(tmp_path)
+    key = template_cache_key(root, {})
+    assert template_cache_key(root, {}) == key
+    assert template_cache_key(root, {"a": "b"}) != key
+    (root / "infra" / "resources" / "a.yml").write_text("Resources: {X: {}}\n")
+    changed = template_cache_key(root, {})
+    assert changed != key
+    (root / "serverless.yml").write_text("service: y\n")
+    assert template_cache_key(root, {}) != changed
+    (root / "package-lock.json").write_text('{"v": 2}')
+    assert template_cache_key(root, {}) not in (key, changed)

@@ -1,18 +1,14 @@
 """The local stack reading a CloudFormation template: intrinsics, conditions and names resolved offline.
 
-Synthetic templates and a stand-in ``npx`` only; the packaged template itself (its functions, queues,
-routes, alarms) is read in tests/local_stack/test_local_template.py.
+Synthetic templates only; the packaged local template itself (its functions, queues, routes, alarms)
+and its packaging are tests/local_stack/test_local_template.py.
 """
 
 import json
-import os
-import stat
-import time
-from pathlib import Path
 
 import pytest
 
-from kestrel_local.template import TemplateError, load_stack, package_local_template, template_cache_key
+from kestrel_local.template import TemplateError, load_stack
 
 ENDPOINT = "http://127.0.0.1:4566"
 ACCOUNT = "123456789012"
@@ -156,70 +152,3 @@ def test_a_route_with_an_unsupported_authorizer_is_refused():
     }
     with pytest.raises(TemplateError, match="AWS_IAM"):
         load_stack(template, stage="local", region="eu-west-1")
-
-
-# ---------------------------------------------------------------------------- packaging
-def _project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "infra" / "resources").mkdir(parents=True)
-    (root / "serverless.yml").write_text("service: x\n")
-    (root / "package-lock.json").write_text("{}")
-    (root / "infra" / "resources" / "a.yml").write_text("Resources: {}\n")
-    return root
-
-
-def _fake_npx(tmp_path: Path) -> Path:
-    """An ``npx`` that records its arguments and environment and writes a template where --package says."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "npx"
-    script.write_text(
-        "#!/usr/bin/env python3\n"
-        "import json, os, pathlib, sys\n"
-        "args = sys.argv[1:]\n"
-        "out = pathlib.Path(args[args.index('--package') + 1])\n"
-        "out.mkdir(parents=True, exist_ok=True)\n"
-        "(out / 'cloudformation-template-update-stack.json').write_text(json.dumps({'Resources': {}, 'args': args}))\n"
-        "with open(os.environ['FAKE_NPX_LOG'], 'a') as log:\n"
-        "    log.write(json.dumps({'args': args, 'env': sorted(os.environ)}) + '\\n')\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return bin_dir
-
-
-def test_packaging_runs_osls_once_then_reuses_the_cached_template(tmp_path, monkeypatch):
-    root = _project(tmp_path)
-    bin_dir = _fake_npx(tmp_path)
-    log = tmp_path / "npx.log"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_NPX_LOG", str(log))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "must-not-leak")
-    cache = tmp_path / "cache"
-
-    template = package_local_template(root, params={"auth0IssuerUrl": "https://t.example/"}, cache_dir=cache)
-    (call,) = [json.loads(line) for line in log.read_text().splitlines()]
-    assert call["args"][:6] == ["--no-install", "sls", "package", "--stage", "local", "--package"]
-    assert "--param=auth0IssuerUrl=https://t.example/" in call["args"]
-    assert not [name for name in call["env"] if name.startswith("AWS_")]
-    assert {"SLS_TELEMETRY_DISABLED"} <= set(call["env"])
-    assert template["args"] == call["args"]
-
-    started = time.monotonic()
-    again = package_local_template(root, params={"auth0IssuerUrl": "https://t.example/"}, cache_dir=cache)
-    assert time.monotonic() - started < 1
-    assert again == template
-    assert len(log.read_text().splitlines()) == 1  # not packaged again
-
-
-def test_the_cache_key_follows_every_input(tmp_path):
-    root = _project(tmp_path)
-    key = template_cache_key(root, {})
-    assert template_cache_key(root, {}) == key
-    assert template_cache_key(root, {"a": "b"}) != key
-    (root / "infra" / "resources" / "a.yml").write_text("Resources: {X: {}}\n")
-    changed = template_cache_key(root, {})
-    assert changed != key
-    (root / "serverless.yml").write_text("service: y\n")
-    assert template_cache_key(root, {}) != changed
-    (root / "package-lock.json").write_text('{"v": 2}')
-    assert template_cache_key(root, {}) not in (key, changed)
