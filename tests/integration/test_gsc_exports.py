@@ -1,8 +1,9 @@
 """Search Console exports through file_import: UI exports become snapshots, bulk exports become row chunks.
 
-Each case uploads through the presigned URL, receives the S3 notification from a real queue and runs
-the real file_import handler, then reads the database, the chunks bucket and the gsc_ingest queue.
-Reading the files themselves is tested on bytes in tests/unit/test_gsc_export_files.py.
+Parsing is tested directly on bytes (tests/unit/test_gsc_export_files.py); the end-to-end cases upload through the
+presigned URL, receive the S3 notification from a real queue and run the real
+file_import handler, then read the database, the chunks bucket and the
+gsc_ingest queue.
 """
 
 import datetime as dt
