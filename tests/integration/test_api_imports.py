@@ -21,9 +21,9 @@ from shared.runtime.http import openapi_document
 from shared.search_console.data import progress as gsc_progress
 from shared.search_console.models import FRESH_DAYS, HISTORY_DAYS, SyncDayMessage
 from shared.settings import get_settings
-from tests.integration.conftest import REGION
 from tests.support.api import ApiClient
 from tests.support.queues import sqs
+from tests.support.services import REGION
 from tests.support.tenants import new_tenant
 
 SITE = "sc-domain:acme.com"
