@@ -105,10 +105,13 @@ def local_stack(
     search_console: SearchConsoleServer,
 ) -> Iterator[RunningStack]:
     state_dir = tmp_path_factory.mktemp("kestrel-local")
-    # The stack runs its own emulator with its own dummy credentials: none of the runner's AWS settings.
+    # The stack runs its own emulator: none of the runner's AWS settings, dummy credentials for the CLI's clients.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KESTREL_"))}
     env.update(
         {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "eu-west-1",
             "DATABASE_URL": admin_url,
             "KESTREL_LOCAL_DATABASE_NAME": f"kestrel_e2e_{uuid.uuid4().hex[:8]}",
             "KESTREL_LOCAL_STATE_DIR": str(state_dir),
