@@ -9,12 +9,15 @@ NODE_STAMP := node_modules/.kestrel-installed
 PYTHON_SOURCES := shared functions kestrel_local migrations tests
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down test lint typecheck pytest package bench-local bench-ingest bench-reports fmt clean
+.PHONY: help setup up down test lint typecheck pytest test-unit test-integration test-local-stack test-packaging test-e2e \
+	package bench-local bench-ingest bench-reports fmt clean
 
 help:
 	@echo "make up        run the whole platform locally (gateway, workers, schedules, alarms) with demo data"
 	@echo "make down      stop a stack started with \`kestrel up --detach\`"
-	@echo "make test      lint, types, unit, integration and packaging tests (what CI runs)"
+	@echo "make test      lint, types and every test suite, one after the other (what CI runs)"
+	@echo "make test-unit the fast loop: pure unit tests, no PostgreSQL or emulator (seconds)"
+	@echo "make test-integration | test-local-stack | test-packaging | test-e2e   one suite of tests/"
 	@echo "make package   package the dev and prod stacks (npx sls package) into .serverless-<stage>/"
 	@echo "make bench-local  the local stack's overhead: queue runner and HTTP gateway vs direct calls"
 	@echo "make bench-ingest Search Console ingestion: 3M rows through gsc_ingest vs psql \\copy and a naive ORM loader"
@@ -50,10 +53,28 @@ lint: $(VENV_STAMP)
 typecheck: $(VENV_STAMP)
 	$(BIN)/mypy $(PYTHON_SOURCES)
 
-pytest: setup
-	$(BIN)/pytest
+# The suites, each a directory of tests/ with its own conftest (see tests/*/conftest.py).
+TEST_SUITES := test-unit test-integration test-local-stack test-packaging test-e2e
 
-test: lint typecheck pytest
+test-unit: $(VENV_STAMP)
+	$(BIN)/pytest tests/unit
+
+test-integration: $(VENV_STAMP)
+	$(BIN)/pytest tests/integration
+
+test-local-stack: setup
+	$(BIN)/pytest tests/local_stack
+
+test-packaging: setup
+	$(BIN)/pytest tests/packaging
+
+test-e2e: setup
+	$(BIN)/pytest tests/e2e
+
+# Every suite, without lint and types.
+pytest: $(TEST_SUITES)
+
+test: lint typecheck $(TEST_SUITES)
 
 package: setup
 	for stage in dev prod; do npx sls package --stage $$stage --package .serverless-$$stage || exit 1; done

@@ -16,8 +16,10 @@ import boto3
 import pytest
 
 from kestrel_local.moto_server import free_port
-from kestrel_local.postgres import LocalDatabase
 from kestrel_local.search_console import SearchConsoleServer
+from tests.support.services import admin_url
+
+__all__ = ["admin_url"]  # the fixture of tests/support/services.py this suite uses
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 600  # the first start packages the local template (about a minute on a busy machine)
@@ -100,13 +102,16 @@ def search_console() -> Iterator[SearchConsoleServer]:
 def local_stack(
     tmp_path_factory: pytest.TempPathFactory,
     admin_url: str,
-    platform: LocalDatabase,
     search_console: SearchConsoleServer,
 ) -> Iterator[RunningStack]:
     state_dir = tmp_path_factory.mktemp("kestrel-local")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "KESTREL_"))}
+    # The stack runs its own emulator: none of the runner's AWS settings, dummy credentials for the CLI's clients.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KESTREL_"))}
     env.update(
         {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "eu-west-1",
             "DATABASE_URL": admin_url,
             "KESTREL_LOCAL_DATABASE_NAME": f"kestrel_e2e_{uuid.uuid4().hex[:8]}",
             "KESTREL_LOCAL_STATE_DIR": str(state_dir),

@@ -31,8 +31,3 @@ def stage(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def pkg(packaged: dict[str, PackagedStage], stage: str) -> PackagedStage:
     return packaged[stage]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def platform() -> None:
-    """Overrides the suite's autouse platform (PostgreSQL, moto, Sentry): templates need none of it."""

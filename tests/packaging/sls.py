@@ -26,10 +26,25 @@ class PackagedStage:
     directory: Path
     template: dict[str, Any]
     seconds: float
+    # serverless.yml as osls resolves it for the stage (`sls print`): params, ${...} and !Ref resolved,
+    # before the plugins add anything. The tests read the numbers they check from here.
+    config: dict[str, Any]
 
     @property
     def template_path(self) -> Path:
         return self.directory / "cloudformation-template-update-stack.json"
+
+    @property
+    def functions(self) -> dict[str, dict[str, Any]]:
+        """serverless.yml's functions by name."""
+        functions: dict[str, dict[str, Any]] = self.config["functions"]
+        return functions
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The stage's params, over the defaults."""
+        params: dict[str, dict[str, Any]] = self.config["params"]
+        return {**params.get("default", {}), **params[self.stage]}
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -45,10 +60,13 @@ def package_stage(stage: str, directory: Path) -> PackagedStage:
         started = time.monotonic()
         result = run_sls("package", "--stage", stage, "--package", str(directory))
         seconds = time.monotonic() - started
-    if result.returncode != 0:
-        pytest.fail(
-            f"sls package --stage {stage} failed ({result.returncode}):\n"
-            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-        )
+        printed = run_sls("print", "--stage", stage, "--format", "json", timeout=300)
+    for command, outcome in (("package", result), ("print", printed)):
+        if outcome.returncode != 0:
+            pytest.fail(
+                f"sls {command} --stage {stage} failed ({outcome.returncode}):\n"
+                f"{outcome.stdout[-4000:]}\n{outcome.stderr[-4000:]}"
+            )
     template = json.loads((directory / "cloudformation-template-update-stack.json").read_text())
-    return PackagedStage(stage=stage, directory=directory, template=template, seconds=seconds)
+    config = json.loads(printed.stdout)
+    return PackagedStage(stage=stage, directory=directory, template=template, seconds=seconds, config=config)

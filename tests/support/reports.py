@@ -19,7 +19,7 @@ from shared.search_console.models import LoadChunkMessage
 from tests.support.http_events import ALL_PERMISSIONS
 from tests.support.tenants import new_tenant
 
-CHUNKS_BUCKET = "kestrel-test-chunks"  # tests/conftest.py creates it
+CHUNKS_BUCKET = "kestrel-test-chunks"  # tests/integration/conftest.py creates it
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from shared.search_console import sync as gsc_sync
 from shared.search_console.client import SearchConsoleClient
 from shared.search_console.data import schedule as gsc_schedule
 from shared.search_console.models import (
-    HISTORY_DAYS,
     SEARCH_TYPES,
     GscCredential,
     LoadChunkMessage,
@@ -37,7 +36,7 @@ from shared.search_console.models import (
 )
 from shared.search_console.tables import GscChunk, GscJobDay
 from shared.settings import IngestQueue, settings_of
-from tests.conftest import CHUNKS_BUCKET
+from tests.integration.conftest import CHUNKS_BUCKET
 from tests.support.queues import WorkerQueues, create_worker_queues, deliver, queue_depth, receive, sqs
 from tests.support.tenants import new_tenant
 
@@ -229,21 +228,6 @@ def key_of(prop: Prop, job_id: uuid.UUID, part: str) -> str:
 
 
 # ---------------------------------------------------------------- jobs and ranges
-
-
-def test_validate_range() -> None:
-    earliest = TODAY - dt.timedelta(days=HISTORY_DAYS)
-    gsc_sync.validate_range(earliest, earliest + dt.timedelta(days=HISTORY_DAYS - 1), today=TODAY)
-    gsc_sync.validate_range(TODAY - dt.timedelta(days=2), TODAY, today=TODAY)
-    gsc_sync.validate_range(TODAY, TODAY, today=TODAY)
-    with pytest.raises(InvalidRequest, match="in the future"):
-        gsc_sync.validate_range(TODAY, TODAY + dt.timedelta(days=1), today=TODAY)
-    with pytest.raises(InvalidRequest, match=f"the earliest is {earliest}"):
-        gsc_sync.validate_range(earliest - dt.timedelta(days=1), TODAY - dt.timedelta(days=30), today=TODAY)
-    with pytest.raises(InvalidRequest, match=f"at most {HISTORY_DAYS} days"):
-        gsc_sync.validate_range(earliest, TODAY, today=TODAY)
-    with pytest.raises(InvalidRequest, match="must not be after"):
-        gsc_sync.validate_range(TODAY, TODAY - dt.timedelta(days=1), today=TODAY)
 
 
 def test_create_sync_job_has_one_pending_day_per_date(env: Env) -> None:

@@ -70,7 +70,7 @@ def _send(queues, bodies):
         sqs().send_message_batch(QueueUrl=queues.url, Entries=entries)
 
 
-def test_batches_succeed_fail_and_redrive_like_lambda(platform, tmp_path, stoppable):
+def test_batches_succeed_fail_and_redrive_like_lambda(tmp_path, stoppable):
     runner, environments, queues, record_file = _runner(tmp_path, batch_size=5, window=1)
     _send(queues, ["ok-1", "ok-2", "fail", "ok-3"])
     stoppable((runner.start(), environments))
@@ -90,7 +90,7 @@ def test_batches_succeed_fail_and_redrive_like_lambda(platform, tmp_path, stoppa
     assert runner.stats.messages_deleted == 3
 
 
-def test_an_exception_fails_the_whole_batch(platform, tmp_path, stoppable):
+def test_an_exception_fails_the_whole_batch(tmp_path, stoppable):
     runner, environments, queues, record_file = _runner(tmp_path, batch_size=10, window=1)
     _send(queues, ["a", "raise", "b"])
     stoppable((runner.start(), environments))
@@ -100,7 +100,7 @@ def test_an_exception_fails_the_whole_batch(platform, tmp_path, stoppable):
     assert environments.pools["worker"].stats.errors == 2
 
 
-def test_a_timeout_fails_the_whole_batch(platform, tmp_path, stoppable):
+def test_a_timeout_fails_the_whole_batch(tmp_path, stoppable):
     runner, environments, queues, record_file = _runner(tmp_path, timeout=1, batch_size=2, window=1)
     _send(queues, ["sleep:3", "x"])
     stoppable((runner.start(), environments))
@@ -109,7 +109,7 @@ def test_a_timeout_fails_the_whole_batch(platform, tmp_path, stoppable):
     assert environments.pools["worker"].stats.environments_replaced == 2
 
 
-def test_a_burst_never_exceeds_reserved_concurrency(platform, tmp_path, stoppable):
+def test_a_burst_never_exceeds_reserved_concurrency(tmp_path, stoppable):
     runner, environments, queues, record_file = _runner(tmp_path, reserved=3, batch_size=2, window=0, visibility=60)
     _send(queues, ["sleep:0.05"] * 60)
     stoppable((runner.start(), environments))

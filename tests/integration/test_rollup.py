@@ -32,7 +32,7 @@ from shared.search_console import chunks as gsc_chunks
 from shared.search_console import progress
 from shared.search_console.ingest import load_chunk
 from shared.search_console.models import LoadChunkMessage
-from tests.conftest import CHUNKS_BUCKET
+from tests.integration.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, receive, sqs
 from tests.support.tenants import new_tenant
 

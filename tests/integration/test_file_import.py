@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from shared.db import tenant_transaction
-from tests.conftest import UPLOADS_BUCKET
+from tests.integration.conftest import UPLOADS_BUCKET
 from tests.support.queues import (
     create_worker_queues,
     deliver,

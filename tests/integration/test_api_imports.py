@@ -21,10 +21,9 @@ from shared.runtime.openapi import TITLE, build_document
 from shared.search_console import progress as gsc_progress
 from shared.search_console.models import FRESH_DAYS, HISTORY_DAYS, SyncDayMessage
 from shared.settings import SearchConsoleCredentials, SyncQueue, forget_settings, settings_of
-from tests.conftest import REGION
 from tests.support.api import ApiClient
-from tests.support.http_events import ALL_PERMISSIONS
 from tests.support.queues import sqs
+from tests.support.services import REGION
 from tests.support.tenants import new_tenant
 
 SITE = "sc-domain:acme.com"
@@ -749,20 +748,6 @@ def test_openapi_document_of_the_imports_api(imports_handler):
     connection_out = json.dumps(document["components"]["schemas"]["ConnectionOut"])
     assert "private_key" not in connection_out
     assert "refresh_token" not in connection_out
-
-
-def test_every_permission_used_is_one_tokens_carry():
-    from functions.api_imports.handler import app
-    from shared.runtime.http import Authorize
-
-    routes = app._static_routes + app._dynamic_routes
-    permissions = {mw.permission for route in routes for mw in route.middlewares or [] if isinstance(mw, Authorize)}
-    assert permissions == set(ALL_PERMISSIONS)
-    for route in routes:
-        expected = "read:projects" if route.method == "GET" else "write:projects"
-        assert [mw.permission for mw in route.middlewares if isinstance(mw, Authorize)] == [expected], (
-            route.openapi_path
-        )
 
 
 def test_deleting_a_property_or_its_project_deletes_its_credential(api, imports, project, gsc):

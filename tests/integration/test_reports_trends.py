@@ -19,7 +19,6 @@ from shared.projects.models import KeywordIn
 from shared.reports import content_decay, tracked_keywords, winners_losers
 from shared.reports.common import encode_offset
 from shared.reports.models.trends import ContentDecayParams, TrackedKeywordsParams, WinnersLosersParams
-from shared.reports.registry import REPORTS
 from shared.search_console.models import FRESH_DAYS, HISTORY_DAYS
 from tests.support.api import ApiClient
 from tests.support.reports import ReportSite, load_rows, new_report_site, raw_report, row
@@ -80,11 +79,6 @@ def same_pages(client: ApiClient, path: str, query: dict[str, str], limit: int) 
             break
     assert items == whole["items"]
     assert pages == max(1, -(-whole["total_items"] // limit))
-
-
-def test_registry_names_the_routes():
-    for name in ("winners-losers", "content-decay", "tracked-keywords"):
-        assert REPORTS[name].name == name
 
 
 # ---------------------------------------------------------------- winners and losers

@@ -1,40 +1,30 @@
-"""The test platform: a real PostgreSQL 16, a real AWS API emulator over HTTP, a local Sentry.
+"""The integration suite's platform: a real PostgreSQL 16, a real AWS API emulator over HTTP, a local Sentry.
 
-PostgreSQL is the embedded server from the ``pgserver`` wheel in ``.state/``
-unless ``DATABASE_URL`` names a server (superuser URL) to use instead; each
-run gets its own database. moto runs as a separate server process on a free
-127.0.0.1 port, and the code reaches it through ``AWS_ENDPOINT_URL`` exactly
-as production code reaches AWS.
+Every test here runs against it (the autouse ``platform``); each run gets its own database. PostgreSQL
+and moto are started as tests/support/services.py describes.
 """
 
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kestrel_local.moto_server import MotoServer, start_moto
-from kestrel_local.postgres import LocalDatabase, drop_database, provision, start_embedded
+from kestrel_local.moto_server import MotoServer
+from kestrel_local.postgres import LocalDatabase, drop_database, provision
 from kestrel_local.sentry import SentryIngest
 from tests.support.api import ApiClient
+from tests.support.services import REGION, admin_url, aws_emulator, moto
 from tests.support.tenants import new_tenant
 
-ROOT = Path(__file__).resolve().parents[1]
-REGION = "eu-west-1"
+__all__ = ["admin_url", "aws_emulator", "moto"]  # fixtures of tests/support/services.py this suite uses
+
 UPLOADS_BUCKET = "kestrel-test-uploads"
 CHUNKS_BUCKET = "kestrel-test-chunks"
 GSC_SYNC_QUEUE = "kestrel-test-gsc-sync"
 GSC_INGEST_QUEUE = "kestrel-test-gsc-ingest"
 ROLLUP_QUEUE = "kestrel-test-rollup"
 ACCOUNT_ID = "123456789012"  # moto's default account
-
-
-@pytest.fixture(scope="session")
-def admin_url() -> str:
-    external = os.environ.get("DATABASE_URL")
-    return external or start_embedded(ROOT / ".state" / "test-postgres")
 
 
 @pytest.fixture(scope="session")
@@ -46,13 +36,6 @@ def database(admin_url: str) -> Iterator[LocalDatabase]:
 
 
 @pytest.fixture(scope="session")
-def moto() -> Iterator[MotoServer]:
-    server = start_moto()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
 def sentry() -> Iterator[SentryIngest]:
     ingest = SentryIngest().start()
     yield ingest
@@ -60,7 +43,9 @@ def sentry() -> Iterator[SentryIngest]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) -> Iterator[LocalDatabase]:
+def platform(
+    database: LocalDatabase, moto: MotoServer, aws_emulator: MotoServer, sentry: SentryIngest
+) -> Iterator[LocalDatabase]:
     """Configure the process as a Lambda would be configured, pointing at the local services."""
     env = {
         "KESTREL_STAGE": "test",
@@ -75,12 +60,6 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
         "KESTREL_DB_LOCK_TIMEOUT_MS": "1000",
         "KESTREL_SENTRY_DSN": sentry.dsn,
         "KESTREL_AUTH_ISSUER": "https://auth.test.kestrel.example/",
-        "AWS_ENDPOINT_URL": moto.endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_SERVICE_NAME": "kestrel",
         "POWERTOOLS_METRICS_NAMESPACE": "Kestrel/test",
@@ -88,8 +67,6 @@ def platform(database: LocalDatabase, moto: MotoServer, sentry: SentryIngest) ->
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-            patch.delenv(name, raising=False)
         from shared.runtime.cache import reset_cached_runtime
 
         reset_cached_runtime()

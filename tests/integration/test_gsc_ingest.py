@@ -24,7 +24,7 @@ from shared.search_console import progress as gsc_progress
 from shared.search_console.data import rows as gsc_rows
 from shared.search_console.ingest import ChunkRejected, load_chunk
 from shared.search_console.models import LoadChunkMessage
-from tests.conftest import CHUNKS_BUCKET
+from tests.integration.conftest import CHUNKS_BUCKET
 from tests.support.queues import create_worker_queues, deliver, receive, s3, sqs
 from tests.support.tenants import new_tenant
 
