@@ -22,8 +22,17 @@ ErrorClass = Literal["permanent", "transient"]
 # problems (08) and exhausted resources (53).
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03"}
 _TRANSIENT_SQLSTATE_CLASSES = {"08", "53"}
-# S3 objects that vanished will not come back; everything else from AWS is worth retrying.
-_PERMANENT_AWS_CODES = {"NoSuchKey", "NoSuchBucket", "404"}
+# S3 objects that vanished will not come back, and a queue that does not exist or a grant that is missing is
+# a deployment error (fixed by a deploy, not a retry); everything else from AWS is worth retrying.
+_PERMANENT_AWS_CODES = {
+    "NoSuchKey",
+    "NoSuchBucket",
+    "404",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "AccessDenied",
+    "AccessDeniedException",
+}
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -20,7 +20,9 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 
 from kestrel_local.environments import Environments
-from kestrel_local.gateway import CorsConfig, Gateway, Router, stringify_claim
+from kestrel_local.gateway import Gateway
+from kestrel_local.gateway_payload import stringify_claim
+from kestrel_local.gateway_routes import CorsConfig, Router
 from kestrel_local.identity import LocalIdentity, SigningKey, jwk_thumbprint, mint_token
 from kestrel_local.jwt_verifier import JwtVerifier, Unauthorized
 from kestrel_local.model import FunctionSpec, InvocationResult, JwtAuthorizerSpec, RouteSpec

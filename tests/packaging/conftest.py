@@ -5,9 +5,12 @@ environment handed to it has every ``AWS_*`` variable removed. serverless-python
 fetches manylinux wheels with pip (PyPI) the first time and reuses its static cache afterwards.
 """
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.packaging.sls import STAGES, PackagedStage, package_stage
+from tests.support.settings import unreachable_settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,3 +34,10 @@ def stage(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def pkg(packaged: dict[str, PackagedStage], stage: str) -> PackagedStage:
     return packaged[stage]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def settings_of_no_real_resource() -> Iterator[None]:
+    """The handlers whose routes are read check their settings on import."""
+    with unreachable_settings():
+        yield

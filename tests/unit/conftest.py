@@ -12,30 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.settings import forget_settings
-
-UNREACHABLE_SETTINGS = {
-    "KESTREL_STAGE": "test",
-    "KESTREL_DATABASE_URL": "postgresql://unit@127.0.0.1:9/none",
-    "KESTREL_AUTH_ISSUER": "https://auth.unit.kestrel.example/",
-    "KESTREL_UPLOADS_BUCKET": "unit-no-uploads",
-    "KESTREL_CHUNKS_BUCKET": "unit-no-chunks",
-    "KESTREL_GSC_SYNC_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-sync",
-    "KESTREL_GSC_INGEST_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-ingest",
-    "KESTREL_ROLLUP_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-rollup",
-    "KESTREL_DLQ_URL": "http://127.0.0.1:9/000000000000/unit-no-dlq",
-    "KESTREL_GSC_SECRET_PREFIX": "kestrel/unit/gsc/",
-}
+from tests.support.settings import unreachable_settings
 
 
 @pytest.fixture(scope="session", autouse=True)
-def unreachable_settings() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in UNREACHABLE_SETTINGS.items():
-            patch.setenv(name, value)
-        forget_settings()
+def settings_of_no_real_resource() -> Iterator[None]:
+    with unreachable_settings():
         yield
-    forget_settings()
 
 
 @pytest.fixture(autouse=True)

@@ -43,6 +43,8 @@ def _db_error(cls, sqlstate_error):
         (EndpointConnectionError(endpoint_url="http://x"), "transient"),
         (ClientError({"Error": {"Code": "ThrottlingException"}}, "SendMessage"), "transient"),
         (ClientError({"Error": {"Code": "NoSuchKey"}}, "GetObject"), "permanent"),
+        (ClientError({"Error": {"Code": "AWS.SimpleQueueService.NonExistentQueue"}}, "SendMessage"), "permanent"),
+        (ClientError({"Error": {"Code": "AccessDeniedException"}}, "GetSecretValue"), "permanent"),
         (RuntimeError("unknown"), "transient"),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Exception) else value,

@@ -1,0 +1,35 @@
+"""Function settings that name no real resource, for suites that import handlers without calling services.
+
+A handler checks its settings at cold start (its module's import); tests that only read a handler's
+routes, or run pure code, give it a database on a closed port and queues and buckets that do not exist.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from shared.settings import forget_settings
+
+UNREACHABLE_SETTINGS = {
+    "KESTREL_STAGE": "test",
+    "KESTREL_DATABASE_URL": "postgresql://unit@127.0.0.1:9/none",
+    "KESTREL_AUTH_ISSUER": "https://auth.unit.kestrel.example/",
+    "KESTREL_UPLOADS_BUCKET": "unit-no-uploads",
+    "KESTREL_CHUNKS_BUCKET": "unit-no-chunks",
+    "KESTREL_GSC_SYNC_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-sync",
+    "KESTREL_GSC_INGEST_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-ingest",
+    "KESTREL_ROLLUP_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-rollup",
+    "KESTREL_DLQ_URL": "http://127.0.0.1:9/000000000000/unit-no-dlq",
+    "KESTREL_GSC_SECRET_PREFIX": "kestrel/unit/gsc/",
+}
+
+
+@contextmanager
+def unreachable_settings() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in UNREACHABLE_SETTINGS.items():
+            patch.setenv(name, value)
+        forget_settings()
+        yield
+    forget_settings()
