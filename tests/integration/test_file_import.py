@@ -18,6 +18,7 @@ from tests.support.queues import (
     receive,
     s3,
     sqs,
+    worker_handler,
 )
 from tests.support.tenants import owner_connection
 
@@ -33,15 +34,8 @@ def queues(platform):
 
 @pytest.fixture(scope="module")
 def worker(queues):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
-        from shared.settings import forget_settings
-
-        forget_settings()
-        from functions.file_import.handler import handler
-
+    with worker_handler("file_import", queues) as handler:
         yield handler
-        forget_settings()
 
 
 def start_import(api, project, data: bytes) -> dict:

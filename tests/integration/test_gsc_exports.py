@@ -30,7 +30,7 @@ from shared.search_console import progress
 from shared.search_console.exports import importer
 from shared.search_console.models import GscExportImportIn, LoadChunkMessage
 from shared.search_console.tables import GscExportSnapshot, GscRow
-from shared.settings import IngestQueue, forget_settings, settings_of
+from shared.settings import IngestQueue, settings_of
 from tests.integration.conftest import CHUNKS_BUCKET
 from tests.support.gsc_exports import (
     BULK_CSV,
@@ -51,7 +51,16 @@ from tests.support.gsc_exports import (
     full_zip,
     ui_zip,
 )
-from tests.support.queues import create_worker_queues, deliver, notify_on_uploads, put_presigned, receive, s3, sqs
+from tests.support.queues import (
+    create_worker_queues,
+    deliver,
+    notify_on_uploads,
+    put_presigned,
+    receive,
+    s3,
+    sqs,
+    worker_handler,
+)
 from tests.support.tenants import new_tenant
 
 UPLOADS_BUCKET = "kestrel-test-gsc-exports"  # its own bucket: its notifications go to this module's queue
@@ -75,14 +84,8 @@ def queues(platform):
 
 @pytest.fixture(scope="module")
 def worker(queues):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
-        patch.setenv("KESTREL_UPLOADS_BUCKET", UPLOADS_BUCKET)
-        forget_settings()
-        from functions.file_import.handler import handler
-
+    with worker_handler("file_import", queues, uploads_bucket=UPLOADS_BUCKET) as handler:
         yield handler
-    forget_settings()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from shared.search_console.data import rows as gsc_rows
 from shared.search_console.ingest import ChunkRejected, load_chunk
 from shared.search_console.models import LoadChunkMessage
 from tests.integration.conftest import CHUNKS_BUCKET
-from tests.support.queues import create_worker_queues, deliver, receive, s3, sqs
+from tests.support.queues import create_worker_queues, deliver, receive, s3, sqs, worker_handler
 from tests.support.tenants import new_tenant
 
 DAY_1 = dt.date(2026, 10, 1)
@@ -42,15 +42,8 @@ def queues(platform):
 
 @pytest.fixture(scope="module")
 def worker(queues):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
-        from shared.settings import forget_settings
-
-        forget_settings()
-        from functions.gsc_ingest.handler import handler
-
+    with worker_handler("gsc_ingest", queues) as handler:
         yield handler
-        forget_settings()
 
 
 @dataclass

@@ -10,6 +10,7 @@ import zipfile
 from typing import Any
 
 from shared.jobs.models import JobErrors
+from tests.support.reports import row
 
 SITE = "https://www.acme.com/"
 TODAY = dt.date(2024, 6, 1)
@@ -101,18 +102,18 @@ BULK_ERRORS = {
 
 
 def bulk_row(date, search_type, query, page, country, device, clicks, impressions, sum_position) -> dict[str, Any]:
-    return {
-        "date": date,
-        "search_type": search_type,
-        "query": query,
-        "page": page,
-        "country": country,
-        "device": device,
-        "clicks": clicks,
-        "impressions": impressions,
-        "ctr": clicks / impressions,
-        "position": sum_position / impressions + 1,
-    }
+    """A summed bulk-export row as its chunk holds it (the export's positions are zero-based sums)."""
+    return row(
+        date,
+        query,
+        page,
+        clicks,
+        impressions,
+        sum_position / impressions + 1,
+        country=country,
+        device=device,
+        search_type=search_type,
+    )
 
 
 BULK_ROWS = [

@@ -1,15 +1,20 @@
 """Worker queues in the AWS emulator; delivering their messages to a handler as Lambda's event source mapping does."""
 
+import importlib
 import json
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import pytest
 
 from kestrel_local.lambda_context import LocalLambdaContext
 from kestrel_local.sqs_events import failed_message_ids, sqs_event
+from shared.settings import forget_settings
 
 REGION = "eu-west-1"
 
@@ -117,3 +122,15 @@ def put_presigned(upload: dict[str, Any], data: bytes) -> None:
     request = urllib.request.Request(upload["url"], data=data, method=upload["method"], headers=upload["headers"])  # noqa: S310
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         assert response.status == 200
+
+
+@contextmanager
+def worker_handler(function: str, queues: WorkerQueues, **settings: str) -> Iterator[Any]:
+    """A worker's Lambda handler, imported (its cold start) with its DLQ and ``settings`` (``KESTREL_<NAME>``) set."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KESTREL_DLQ_URL", queues.dlq_url)
+        for name, value in settings.items():
+            patch.setenv(f"KESTREL_{name.upper()}", value)
+        forget_settings()
+        yield importlib.import_module(f"functions.{function}.handler").handler
+    forget_settings()

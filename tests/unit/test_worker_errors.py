@@ -6,21 +6,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError, OperationalError
 
-from shared.errors import (
-    ConfigurationError,
-    Conflict,
-    DomainError,
-    Forbidden,
-    InvalidFields,
-    InvalidRequest,
-    KestrelError,
-    NotFound,
-    PermanentError,
-    RejectedFile,
-    ServiceUnavailable,
-    TransientError,
-    UnknownTenant,
-)
+from shared import errors
 from shared.runtime.error_classes import classify, is_outage
 from shared.runtime.http import status_of
 
@@ -32,8 +18,8 @@ def _db_error(cls, sqlstate_error):
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
-        (PermanentError("bad"), "permanent"),
-        (TransientError("later"), "transient"),
+        (errors.PermanentError("bad"), "permanent"),
+        (errors.TransientError("later"), "transient"),
         (_db_error(OperationalError, psycopg.errors.SerializationFailure()), "transient"),
         (_db_error(OperationalError, psycopg.errors.DeadlockDetected()), "transient"),
         (_db_error(OperationalError, psycopg.errors.LockNotAvailable()), "transient"),
@@ -89,17 +75,17 @@ def test_validation_errors_are_permanent():
 # Every error class of shared.errors, its class under the worker runtime and its status under the HTTP runtime.
 # Domain errors are permanent in a worker whatever status they map to over HTTP.
 ERROR_CLASSES = [
-    (NotFound("gone"), "permanent", 404),
-    (Forbidden("no"), "permanent", 403),
-    (UnknownTenant("who?"), "permanent", 403),
-    (Conflict("finished"), "permanent", 409),
-    (InvalidRequest("bad"), "permanent", 400),
-    (InvalidFields("bad field", errors=[]), "permanent", 422),
-    (RejectedFile("not CSV"), "permanent", 500),
-    (PermanentError("unprocessable"), "permanent", 500),
-    (ConfigurationError("no queue"), "permanent", 500),
-    (TransientError("later"), "transient", 503),
-    (ServiceUnavailable("down"), "transient", 503),
+    (errors.NotFound("gone"), "permanent", 404),
+    (errors.Forbidden("no"), "permanent", 403),
+    (errors.UnknownTenant("who?"), "permanent", 403),
+    (errors.Conflict("finished"), "permanent", 409),
+    (errors.InvalidRequest("bad"), "permanent", 400),
+    (errors.InvalidFields("bad field", errors=[]), "permanent", 422),
+    (errors.RejectedFile("not CSV"), "permanent", 500),
+    (errors.PermanentError("unprocessable"), "permanent", 500),
+    (errors.ConfigurationError("no queue"), "permanent", 500),
+    (errors.TransientError("later"), "transient", 503),
+    (errors.ServiceUnavailable("down"), "transient", 503),
 ]
 
 
@@ -110,11 +96,11 @@ def test_every_error_class_under_both_runtimes(exc, error_class, status):
 
 
 def test_the_table_covers_every_error_class():
-    def subclasses(cls: type[KestrelError]) -> set[type[KestrelError]]:
+    def subclasses(cls: type[errors.KestrelError]) -> set[type[errors.KestrelError]]:
         found = {cls}
         for subclass in cls.__subclasses__():
             found |= subclasses(subclass)
         return found
 
-    in_module = {cls for cls in subclasses(KestrelError) if cls.__module__ == "shared.errors"}
-    assert in_module - {KestrelError, DomainError} == {type(exc) for exc, _, _ in ERROR_CLASSES}
+    in_module = {cls for cls in subclasses(errors.KestrelError) if cls.__module__ == "shared.errors"}
+    assert in_module - {errors.KestrelError, errors.DomainError} == {type(exc) for exc, _, _ in ERROR_CLASSES}
