@@ -16,20 +16,15 @@ from shared.db import TenantSession
 from shared.jobs import lifecycle
 from shared.jobs.data import jobs
 from shared.jobs.lifecycle import Outcome
-from shared.jobs.models import LIVE_STATUSES, JobStatus
+from shared.jobs.models import LIVE_STATUSES
 from shared.search_console.data import progress as data
 from shared.search_console.data.progress import JobCounts
-
-__all__ = ["LIVE_STATUSES"]
 
 ChunkClaim = Literal["load", "already_loaded", "skip"]
 CANCELLED = "The job was cancelled."
 
 
-def job_status(session: TenantSession, job_id: uuid.UUID) -> JobStatus | None:
-    return jobs.status_of(session, job_id)
-
-
+job_status = jobs.status_of
 day_status = data.day_status
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.db import TenantSession
-from shared.jobs.models import LIVE_STATUSES, JobStatus
+from shared.jobs.models import JobStatus
 from shared.jobs.tables import Job
 from shared.search_console.tables import GscChunk, GscJobDay
 
@@ -219,10 +219,6 @@ def lock_job(session: TenantSession, job_id: uuid.UUID) -> JobState | None:
         select(Job.status, Job.counters).where(Job.tenant_id == session.tenant_id, Job.id == job_id).with_for_update()
     ).first()
     return None if row is None else JobState(status=JobStatus(row.status), counters=dict(row.counters))
-
-
-def is_live(status: str | None) -> bool:
-    return status in LIVE_STATUSES
 
 
 _COUNTS = text(
