@@ -15,7 +15,7 @@ Each model is one concern; code reads the one it needs with ``settings_of(Model)
 from functools import cache
 from typing import Literal, Self, cast
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigurationError
@@ -136,6 +136,49 @@ class SearchConsoleApi(SettingsModel):
     gsc_max_attempts: int = 4
     gsc_backoff_seconds: float = 1.0
     gsc_timeout_seconds: float = 60.0
+
+
+class CrawlQueue(SettingsModel):
+    """page_crawl's queue: for the API that starts crawls, and the crawl's own next batches."""
+
+    page_crawl_queue_url: str
+
+
+class RawPages(SettingsModel):
+    """The bucket keeping crawled pages' raw HTML (gzip, under the tenant's prefix, expired by a lifecycle rule)."""
+
+    raw_pages_bucket: str
+
+
+class HostLimit(BaseModel):
+    """How hard one host may be crawled, platform-wide: requests in flight at once, and started per second."""
+
+    concurrency: int = Field(ge=1, le=64)
+    requests_per_second: float = Field(gt=0, le=1000)
+
+
+class Crawling(SettingsModel):
+    """How the crawler fetches: who it says it is, how politely, and how it reaches hosts.
+
+    ``crawl_pinned_hosts`` maps a host name to the address (``ip`` or ``ip:port``) to connect to instead of
+    resolving it: the local stack reaches its demo site this way, with ``crawl_ca_file`` trusting the demo
+    site's own certificate authority. Every other host is still resolved and checked (``shared.crawl.ssrf``).
+    """
+
+    crawl_user_agent: str
+    crawl_host_limit: HostLimit = HostLimit(concurrency=2, requests_per_second=2.0)
+    # Hosts allowed another limit (JSON: {"host": {"concurrency": 8, "requests_per_second": 50}}).
+    crawl_host_limits: dict[str, HostLimit] = Field(default_factory=dict)
+    crawl_pinned_hosts: dict[str, str] = Field(default_factory=dict)
+    crawl_ca_file: str | None = None
+    crawl_max_page_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024)
+    crawl_timeout_seconds: float = Field(default=15.0, gt=0)
+    crawl_batch_size: int = Field(default=20, ge=1, le=200)
+    # Batches of one crawl in flight at once (each its own invocation; the host limit still applies).
+    crawl_parallel_batches: int = Field(default=2, ge=1, le=20)
+
+    def limit_for(self, host: str) -> HostLimit:
+        return self.crawl_host_limits.get(host, self.crawl_host_limit)
 
 
 @cache

@@ -53,7 +53,7 @@ def respond(spec: ReportSpec[Any, Any], project_id: uuid.UUID, property_id: uuid
     return Response(
         status_code=200,
         content_type=f"{CSV}; charset=utf-8",
-        body=to_csv(report, item_type_of(report)),
+        body=to_csv(report.items, item_type_of(report)),
         headers=headers,
     )
 

@@ -47,6 +47,12 @@ def record_errors(session: TenantSession, job_id: uuid.UUID, errors: JobErrors) 
     jobs.set_errors(session, job_id, errors=errors.items[:MAX_STORED_ERRORS], error_count=errors.count)
 
 
+def add_errors(session: TenantSession, job_id: uuid.UUID, errors: JobErrors) -> None:
+    """Add errors to a running job's (jobs whose units of work each find their own)."""
+    if errors.count:
+        jobs.append_errors(session, job_id, errors=errors.items, count=errors.count, keep=MAX_STORED_ERRORS)
+
+
 def finish(
     session: TenantSession,
     job_id: uuid.UUID,

@@ -17,6 +17,7 @@ class JobKind(StrEnum):
     GSC_SYNC = "gsc_sync"
     GSC_BACKFILL = "gsc_backfill"
     GSC_EXPORT_IMPORT = "gsc_export_import"
+    SITE_CRAWL = "site_crawl"
 
 
 SYNC_KINDS: frozenset[JobKind] = frozenset({JobKind.GSC_SYNC, JobKind.GSC_BACKFILL})
@@ -41,7 +42,8 @@ MAX_STORED_ERRORS = 1000
 
 
 class JobErrors:
-    """Errors as jobs store them (``{"line", "reason"}``): all counted, the first ``MAX_STORED_ERRORS`` kept."""
+    """Errors as jobs store them (``{"line", "reason"}`` or ``{"url", "reason"}``): all counted, the first
+    ``MAX_STORED_ERRORS`` kept."""
 
     def __init__(self, keep: int = MAX_STORED_ERRORS) -> None:
         self.keep = keep
@@ -53,9 +55,17 @@ class JobErrors:
         if len(self.items) < self.keep:
             self.items.append({"line": line, "reason": reason})
 
+    def add_url(self, url: str, reason: str) -> None:
+        self.count += 1
+        if len(self.items) < self.keep:
+            self.items.append({"url": url, "reason": reason})
+
 
 class LineError(BaseModel):
-    line: int
+    """One error of a job: the line of its file, or the URL it fetched, and why."""
+
+    line: int | None = None
+    url: str | None = None
     reason: str
 
 

@@ -4,6 +4,7 @@ import csv
 import io
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -59,12 +60,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def to_csv(report: Report[Any], item_type: type[BaseModel]) -> str:
+def to_csv(items: Sequence[BaseModel], item_type: type[BaseModel]) -> str:
+    """Items (a report's, a list's) as CSV with a header row, nested models' fields as ``field.subfield``."""
     header = columns(item_type)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
-    for item in report.items:
+    for item in items:
         for row in _flatten(item.model_dump(mode="json")):
             writer.writerow({name: _cell(row.get(name)) for name in header})
     return out.getvalue()

@@ -22,8 +22,13 @@ class Tenant(Base):
     __tablename__ = "tenants"
     tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text, nullable=False)
+    # What the organisation pays for: it caps the size of its jobs (``shared.tenancy.plans``).
+    plan: Mapped[str] = mapped_column(Text, nullable=False, server_default="pro")
     created_at: Mapped[datetime] = created_at_column()
-    __table_args__ = (CheckConstraint("tenant_id ~ '^[A-Za-z0-9_-]{1,64}$'", name="tenant_id_format"),)
+    __table_args__ = (
+        CheckConstraint("tenant_id ~ '^[A-Za-z0-9_-]{1,64}$'", name="tenant_id_format"),
+        CheckConstraint("plan IN ('free', 'pro', 'agency')", name="plan"),
+    )
 
 
 class User(Base):

@@ -95,6 +95,23 @@ def _populate(owner_url: str) -> str:
             " VALUES (:t, :p, 'web', '2026-10-05', '2026-11-01', 'shoes', 'https://x.example/', 3, 100, 420)",
         ):
             session.execute(text(statement), seed)
+        crawl = jobs.create(session, kind=JobKind.SITE_CRAWL, project_id=project.id, input={}, created_by="auth0|seed")
+        seed["crawl"] = crawl.id
+        for statement in (
+            "INSERT INTO crawl_hosts (tenant_id, job_id, host, robots_status) VALUES (:t, :crawl, 'x.example', 404)",
+            "INSERT INTO crawl_frontier (tenant_id, job_id, url, host, depth) VALUES (:t, :crawl, 'https://x.example/',"
+            " 'x.example', 0)",
+            "INSERT INTO page_snapshots (tenant_id, project_id, job_id, page_id, url, final_url, status, indexable,"
+            " indexability_reason) SELECT :t, :project, :crawl, id, url, url, 200, true, 'indexable'"
+            " FROM crawled_pages WHERE project_id = :project",
+            "INSERT INTO page_links (tenant_id, snapshot_id, position, job_id, target_url, internal)"
+            " SELECT :t, id, 0, :crawl, 'https://x.example/boots', true FROM page_snapshots WHERE job_id = :crawl",
+            "INSERT INTO crawl_issues (tenant_id, job_id, code, url) VALUES (:t, :crawl, 'h1_missing',"
+            " 'https://x.example/')",
+            "INSERT INTO page_changed_events (tenant_id, project_id, page_id, snapshot_id, url, content_hash, change)"
+            " SELECT :t, :project, page_id, id, url, 'abc', 'new' FROM page_snapshots WHERE job_id = :crawl",
+        ):
+            session.execute(text(statement), seed)
     return tenant_id
 
 

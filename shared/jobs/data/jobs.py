@@ -3,7 +3,8 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import cast, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db import TenantSession
 from shared.errors import NotFound
@@ -101,6 +102,16 @@ def set_progress(session: TenantSession, job_id: uuid.UUID, *, percent: int, cou
 
 def set_errors(session: TenantSession, job_id: uuid.UUID, *, errors: list[dict[str, Any]], error_count: int) -> None:
     session.execute(_job(session, job_id).values(errors=errors, error_count=error_count))
+
+
+def append_errors(session: TenantSession, job_id: uuid.UUID, *, errors: list[dict[str, Any]], count: int, keep: int) -> None:
+    """Add errors to those the job has, keeping the first ``keep`` and counting them all."""
+    session.execute(
+        _job(session, job_id).values(
+            errors=func.jsonb_path_query_array(Job.errors.op("||")(cast(errors, JSONB)), f"$[0 to {keep - 1}]"),
+            error_count=Job.error_count + count,
+        )
+    )
 
 
 def mark_finished(

@@ -1,8 +1,11 @@
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.db import TenantSession
 from shared.errors import UnknownTenant
+from shared.tenancy.plans import Plan
 from shared.tenancy.tables import Tenant, User
 
 
@@ -25,3 +28,11 @@ def touch_user(session: TenantSession, subject: str) -> None:
             index_elements=[User.tenant_id, User.subject], set_={"last_seen_at": stmt.excluded.last_seen_at}
         )
     )
+
+
+def plan_of(session: TenantSession) -> Plan:
+    """The session's tenant's plan."""
+    plan = session.scalar(select(Tenant.plan).where(Tenant.tenant_id == session.tenant_id))
+    if plan is None:
+        raise UnknownTenant(f"Unknown tenant {session.tenant_id!r}: the organization has no Kestrel account.")
+    return cast(Plan, plan)

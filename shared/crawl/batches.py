@@ -1,0 +1,143 @@
+"""One batch of a crawl: claim URLs of one host, visit them (a few at a time, politely), record what was seen.
+
+A batch ends by sending the crawl's next batch while URLs remain queued; the
+batch that finds nothing left to fetch and no other batch holding URLs
+finishes the crawl. A cancelled crawl stops at its next batch.
+"""
+
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from shared.crawl import completion, raw_html, robots_cache
+from shared.crawl import job as crawl_job
+from shared.crawl.data import frontier, snapshots
+from shared.crawl.data.frontier import MAX_ATTEMPTS, Claimed, Discovered
+from shared.crawl.job import CrawlJob
+from shared.crawl.politeness import interval_seconds
+from shared.crawl.urls import host_of, normalize
+from shared.crawl.visit import Visit, visit
+from shared.db import tenant_transaction
+from shared.jobs import lifecycle
+from shared.jobs.models import JobErrors
+from shared.observability import logger
+from shared.settings import Crawling, settings_of
+
+BATCH_SECONDS = 120.0  # well inside the function's timeout, with the writes after it
+CLAIM_LEASE = timedelta(minutes=10)  # longer than a batch can last: a live batch's URLs are never taken over
+MAX_FETCHERS = 3
+GAVE_UP = "gave up after {attempts} attempts (no answer in time, or the site kept asking to come back later)"
+
+
+def batch_size(settings: Crawling, host: str, crawl_delay: float | None) -> int:
+    """As many URLs as the host's pace lets one batch fetch in its time."""
+    pace = interval_seconds(settings.limit_for(host), crawl_delay)
+    return max(1, min(settings.crawl_batch_size, int(BATCH_SECONDS / pace)))
+
+
+def run_batch(tenant_id: str, job_id: uuid.UUID) -> bool:
+    """Crawl one batch; True when the crawl has more to do (the caller sends the next batch)."""
+    settings = settings_of(Crawling)
+    deadline = time.monotonic() + BATCH_SECONDS
+    with tenant_transaction(tenant_id) as session:
+        crawl = crawl_job.load(session, job_id)
+        if not crawl.live:
+            return False
+        claimed = frontier.claim(session, job_id, limit=settings.crawl_batch_size, lease=CLAIM_LEASE)
+    if not claimed:
+        with tenant_transaction(tenant_id) as session:
+            others_busy = frontier.has_live_claims(session, job_id)
+        if not others_busy:
+            completion.finish_crawl(tenant_id, job_id)
+        return False
+    robots = robots_cache.rules_for(tenant_id, job_id, claimed[0].url, deadline=deadline)
+    size = batch_size(settings, claimed[0].host, robots.crawl_delay)
+    claimed, returned = claimed[:size], claimed[size:]
+    exhausted = [c for c in claimed if c.attempts > MAX_ATTEMPTS]
+    to_visit = [c for c in claimed if c.attempts <= MAX_ATTEMPTS]
+    client = crawl_job.http_client()
+    fetchers = min(MAX_FETCHERS, settings.limit_for(claimed[0].host).concurrency)
+    with ThreadPoolExecutor(max_workers=fetchers) as pool:
+        visits = list(
+            pool.map(
+                lambda c: visit(
+                    c, client=client, robots=robots, scope=crawl.scope, settings=settings, deadline=deadline
+                ),
+                to_visit,
+            )
+        )
+        html_keys = _store_html(pool, tenant_id, crawl, visits)
+    return _record(tenant_id, crawl, visits, exhausted, returned, html_keys)
+
+
+def _store_html(pool: ThreadPoolExecutor, tenant_id: str, crawl: CrawlJob, visits: Sequence[Visit]) -> dict[str, str]:
+    keys = {
+        v.claimed.url: raw_html.key_for(tenant_id, crawl.project_id, crawl.job_id, v.claimed.url)
+        for v in visits
+        if v.html is not None
+    }
+    bodies = {v.claimed.url: v.html for v in visits if v.html is not None}
+    list(pool.map(lambda url: raw_html.store(keys[url], bodies[url] or b""), keys))
+    return keys
+
+
+def _discovered(crawl: CrawlJob, visits: Sequence[Visit]) -> list[Discovered]:
+    """Links to follow (internal, in scope, not nofollow, within the depth) and where redirects led."""
+    scope, max_depth = crawl.scope, crawl.settings.max_depth
+    found: list[Discovered] = []
+    for v in visits:
+        depth = (v.claimed.depth or 0) + 1
+        if v.result is not None and v.result.redirects and v.result.error is None:
+            target = normalize(v.result.final_url)
+            if scope.contains(target) and scope.admits_path(target):
+                found.append(Discovered(target, host_of(target), v.claimed.depth))
+        if v.facts is None or v.facts.nofollow or (max_depth is not None and depth > max_depth):
+            continue
+        for link in v.facts.links:
+            if link.internal and "nofollow" not in link.rel and scope.contains(link.url) and scope.admits_path(link.url):
+                found.append(Discovered(link.url, host_of(link.url), depth))
+    return found
+
+
+def _record(
+    tenant_id: str,
+    crawl: CrawlJob,
+    visits: Sequence[Visit],
+    exhausted: Sequence[Claimed],
+    returned: Sequence[Claimed],
+    html_keys: dict[str, str],
+) -> bool:
+    job_id = crawl.job_id
+    with tenant_transaction(tenant_id) as session:
+        current = crawl_job.load(session, job_id, for_update=True)  # serialises the crawl's batches' admissions
+        recorded = [v for v in visits if v.outcome != "retry"]
+        snapshots.record(session, project_id=crawl.project_id, job_id=job_id, visits=recorded, html_keys=html_keys)
+        outcomes = [(v.claimed.url, "queued" if v.outcome == "retry" else v.outcome) for v in visits]
+        outcomes += [(c.url, "failed") for c in exhausted] + [(c.url, "queued") for c in returned]
+        frontier.settle(session, job_id, outcomes)
+        if current.live:
+            frontier.admit(session, job_id, _discovered(crawl, recorded), max_pages=crawl.settings.max_pages)
+            if exhausted:
+                errors = JobErrors()
+                for c in exhausted:
+                    errors.add_url(c.url, GAVE_UP.format(attempts=c.attempts - 1))
+                lifecycle.add_errors(session, job_id, errors)
+            progress = completion.progress_of(session, job_id)
+            lifecycle.report_progress(
+                session, job_id, percent=progress.percent, counters=progress.model_dump(exclude={"percent"})
+            )
+            more = progress.queued > 0
+        else:
+            more = False
+    logger.info(
+        "Crawl batch recorded",
+        extra={"job_id": str(job_id), "visited": len(visits), "host": visits[0].claimed.host if visits else None},
+    )
+    if not more and current.live:
+        with tenant_transaction(tenant_id) as session:
+            others_busy = frontier.has_live_claims(session, job_id)
+        if not others_busy:
+            completion.finish_crawl(tenant_id, job_id)
+    return more

@@ -1,0 +1,50 @@
+"""Finishing a crawl: inlinks, the site audit's findings, and the job's final status, in one transaction."""
+
+import uuid
+
+from shared.crawl import job as crawl_job
+from shared.crawl.audit import audit
+from shared.crawl.data import audit as audit_data
+from shared.crawl.data import frontier
+from shared.crawl.models import CrawlProgress
+from shared.db import TenantSession, tenant_transaction
+from shared.jobs import lifecycle
+from shared.observability import logger
+
+
+def progress_of(session: TenantSession, job_id: uuid.UUID) -> CrawlProgress:
+    counts = frontier.counts(session, job_id)
+    discovered = sum(counts.values())
+    done = counts["fetched"] + counts["failed"] + counts["blocked"]
+    return CrawlProgress(
+        discovered=discovered,
+        fetched=counts["fetched"],
+        failed=counts["failed"],
+        blocked=counts["blocked"],
+        queued=counts["queued"] + counts["claimed"],
+        percent=100 if discovered == 0 else min(99, done * 100 // discovered),
+    )
+
+
+def finish_crawl(tenant_id: str, job_id: uuid.UUID) -> bool:
+    """Audit and finish the crawl unless it already finished (or was cancelled); True when this call did."""
+    with tenant_transaction(tenant_id) as session:
+        crawl = crawl_job.load(session, job_id, for_update=True)  # one finisher, whichever batch ends last
+        if not crawl.live:
+            return False
+        audit_data.count_inlinks(session, job_id)
+        pages, links = audit_data.audit_inputs(session, job_id)
+        findings = audit(pages, links)
+        audit_data.store_findings(session, job_id, findings)
+        progress = progress_of(session, job_id)
+        status = lifecycle.finish(
+            session,
+            job_id,
+            lifecycle.Outcome(succeeded=progress.fetched, failed=progress.failed),
+            counters=progress.model_dump(exclude={"percent"}) | {"issues": len(findings)},
+        )
+    logger.info(
+        "Crawl finished",
+        extra={"job_id": str(job_id), "status": status, "pages": len(pages), "issues": len(findings)},
+    )
+    return True

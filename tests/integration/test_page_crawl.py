@@ -1,0 +1,442 @@
+"""The page_crawl worker against the local demo site over real HTTPS: seeding, politeness, the facts, the audit.
+
+The demo site (kestrel_local.demo_site) is the same site Search Console reports on; its catalogue lists the
+cases a site audit must find, so the answers here are read from it, not restated. Messages go through moto's
+SQS to the real handler, one invocation per message as the event source mapping delivers them (several at
+once where a test needs concurrent workers).
+"""
+
+import gzip
+import importlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from kestrel_local.demo_site import DemoSiteServer
+from shared.auth import Principal
+from shared.crawl import crawls, site_audit
+from shared.crawl.models import CrawlIn, CrawlOut
+from shared.crawl.tables import CrawledPage, PageChangedEvent, PageSnapshot
+from shared.db import tenant_transaction
+from shared.errors import Conflict, InvalidRequest, NotFound
+from shared.jobs.models import LIVE_STATUSES, JobStatus
+from shared.projects import projects
+from shared.projects.models import ProjectIn
+from shared.runtime.cache import reset_cached_runtime
+from tests.support.queues import REGION, WorkerQueues, create_worker_queues, deliver, queue_depth, s3, sqs
+from tests.support.tenants import new_tenant
+
+DOMAIN = "demo-outdoor.example.com"
+RAW_PAGES_BUCKET = "kestrel-test-raw-pages"
+USER_AGENT = "KestrelBot/1.0 (+https://test.kestrel.example/bot)"
+
+
+@dataclass
+class Env:
+    site: DemoSiteServer
+    queues: WorkerQueues
+    handler: Any
+    owner_url: str
+
+
+@dataclass(frozen=True)
+class Project:
+    tenant_id: str
+    id: uuid.UUID
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(subject="auth0|crawler-test", tenant_id=self.tenant_id, permissions=frozenset())
+
+
+@contextmanager
+def configured(site: DemoSiteServer, queues: WorkerQueues, **extra: str) -> Iterator[None]:
+    """The process configured as page_crawl (and api_content) would be, reaching ``site`` through the pinned map."""
+    settings = {
+        "KESTREL_CRAWL_USER_AGENT": USER_AGENT,
+        "KESTREL_CRAWL_PINNED_HOSTS": json.dumps({host: site.address for host in site.catalogue.hosts}),
+        "KESTREL_CRAWL_CA_FILE": str(site.ca_file),
+        "KESTREL_RAW_PAGES_BUCKET": RAW_PAGES_BUCKET,
+        "KESTREL_PAGE_CRAWL_QUEUE_URL": queues.url,
+        "KESTREL_DLQ_URL": queues.dlq_url,
+        "KESTREL_CRAWL_HOST_LIMIT": json.dumps({"concurrency": 4, "requests_per_second": 100}),
+        **extra,
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setenv(name, value)
+        reset_cached_runtime()
+        yield
+    reset_cached_runtime()
+
+
+@pytest.fixture(scope="module")
+def env(platform: Any) -> Iterator[Env]:
+    site = DemoSiteServer(crawl_delay=0.01, slow_seconds=1.2).start()
+    queues = create_worker_queues(f"page-crawl-{uuid.uuid4().hex[:6]}", visibility_timeout=120)
+    s3().create_bucket(Bucket=RAW_PAGES_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    with configured(site, queues):
+        handler = importlib.import_module("functions.page_crawl.handler").handler
+        yield Env(site, queues, handler, platform.owner_url)
+    site.stop()
+
+
+def new_project(env: Env, domain: str = DOMAIN) -> Project:
+    tenant_id = new_tenant(env.owner_url)
+    principal = Principal(subject="auth0|crawler-test", tenant_id=tenant_id, permissions=frozenset())
+    project = projects.create_project(principal, ProjectIn(name="Demo Outdoor", domain=domain))
+    return Project(tenant_id, project.id)
+
+
+def crawl_status(project: Project, crawl_id: uuid.UUID) -> CrawlOut:
+    return crawls.get_crawl(project.principal, project.id, crawl_id)
+
+
+def deliver_one(env: Env, *, wait: int = 1) -> bool:
+    messages = sqs().receive_message(
+        QueueUrl=env.queues.url, MaxNumberOfMessages=1, WaitTimeSeconds=wait, VisibilityTimeout=120, AttributeNames=["All"]
+    ).get("Messages", [])
+    if messages:
+        assert not deliver(env.handler, messages, env.queues, function_name="page_crawl")
+    return bool(messages)
+
+
+def drive(env: Env, project: Project, crawl_id: uuid.UUID, *, workers: int = 1, timeout: float = 180.0) -> CrawlOut:
+    """Deliver the crawl's messages (``workers`` invocations at once) until it finished and the queue is empty."""
+    deadline = time.monotonic() + timeout
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while time.monotonic() < deadline:
+                if not deliver_one(env) and crawl_status(project, crawl_id).status not in LIVE_STATUSES:
+                    if queue_depth(env.queues.url) == 0:
+                        return
+        except BaseException as exc:  # noqa: BLE001 -- reported by the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    out = crawl_status(project, crawl_id)
+    assert out.status not in LIVE_STATUSES, f"the crawl did not finish in {timeout} s: {out.progress}"
+    return out
+
+
+def snapshots(project: Project, crawl_id: uuid.UUID) -> dict[str, PageSnapshot]:
+    with tenant_transaction(project.tenant_id) as session:
+        rows = session.scalars(select(PageSnapshot).where(PageSnapshot.job_id == crawl_id))
+        return {row.url: row for row in rows}
+
+
+def findings(project: Project, crawl_id: uuid.UUID) -> dict[str, dict[str, dict[str, Any]]]:
+    """code -> url -> detail."""
+    audit = site_audit.site_audit(project.principal, project.id, crawl_id=crawl_id)
+    return {issue.code: {page.url: page.detail for page in issue.pages} for issue in audit.issues}
+
+
+def outbox(project: Project) -> int:
+    with tenant_transaction(project.tenant_id) as session:
+        return session.scalar(select(func.count()).select_from(PageChangedEvent)) or 0
+
+
+@dataclass(frozen=True)
+class Crawled:
+    project: Project
+    crawl: CrawlOut
+    pages: dict[str, PageSnapshot]
+    issues: dict[str, dict[str, dict[str, Any]]]
+    requested: list[str]  # what the site's access log saw, in order
+
+
+@pytest.fixture(scope="module")
+def demo(env: Env) -> Crawled:
+    """One full crawl of the demo site, two workers at once."""
+    env.site.reset_log()
+    project = new_project(env)
+    crawl = crawls.start(project.principal, project.id, CrawlIn())
+    done = drive(env, project, crawl.id, workers=2)
+    requested = [f"https://{entry.host}{entry.target}" for entry in env.site.access_log]
+    return Crawled(project, done, snapshots(project, crawl.id), findings(project, crawl.id), requested)
+
+
+def case(env: Env, name: str) -> tuple[str, ...]:
+    return env.site.catalogue.cases[name]
+
+
+# ---------------------------------------------------------------- a whole crawl
+
+
+def test_the_crawl_fetches_every_linked_page_once_and_finishes(env: Env, demo: Crawled) -> None:
+    assert demo.crawl.status in (JobStatus.SUCCEEDED, JobStatus.SUCCEEDED_WITH_ERRORS)
+    progress = demo.crawl.progress
+    assert progress.queued == 0 and progress.percent == 100
+    assert progress.discovered == progress.fetched + progress.failed + progress.blocked
+    # every page of the catalogue is reachable (the orphan through the sitemap) and was recorded
+    for page in env.site.catalogue.pages:
+        assert env.site.catalogue.url(page.path) in demo.pages, page.path
+    # each URL requested once, whatever the concurrency (robots.txt and sitemaps aside)
+    pages_requested = [url for url in demo.requested if "/robots.txt" not in url and "/sitemap" not in url]
+    assert len(pages_requested) == len(set(pages_requested))
+    assert {entry.user_agent for entry in env.site.access_log} == {USER_AGENT}
+
+
+def test_robots_txt_disallowed_urls_are_never_fetched_and_recorded_as_blocked(env: Env, demo: Crawled) -> None:
+    for url in case(env, "robots_disallowed"):
+        assert url not in demo.requested
+    checkout = case(env, "links_to_disallowed")[1]
+    assert demo.pages[checkout].blocked
+    assert demo.pages[checkout].indexability_reason == "blocked_by_robots"
+    assert demo.crawl.progress.blocked >= 1
+
+
+def test_redirect_chains_and_loops_are_recorded_hop_by_hop(env: Env, demo: Crawled) -> None:
+    chain = case(env, "redirect_chain")
+    first = demo.pages[chain[0]]
+    assert [hop["url"] for hop in first.redirects] == list(chain[:-1])
+    assert {hop["status"] for hop in first.redirects} == {301}
+    assert first.final_url == chain[-1] and first.status == 200
+    assert chain[0] in demo.issues["redirect_chain"]
+    loop = case(env, "redirect_loop")
+    assert demo.pages[loop[0]].error_code == "redirect_loop"
+    assert loop[0] in demo.issues["redirect_loop"]
+
+
+def test_canonicals_from_html_and_from_the_link_header(env: Env, demo: Crawled) -> None:
+    variant, clean = case(env, "canonical_parameter")
+    assert demo.pages[variant].canonical == clean
+    assert demo.pages[variant].canonical_source == "html"
+    assert demo.pages[variant].indexability_reason == "canonicalised"
+    printed, original = case(env, "canonical_header")
+    assert demo.pages[printed].canonical == original
+    assert demo.pages[printed].canonical_source == "header"
+    assert variant in demo.issues["canonicalised"]
+
+
+def test_the_audit_finds_the_demo_sites_known_issues(env: Env, demo: Crawled) -> None:
+    expected = {
+        "non_200": case(env, "not_found"),
+        "title_duplicate": case(env, "duplicate_title"),
+        "description_duplicate": case(env, "duplicate_description"),
+        "title_missing": case(env, "missing_title"),
+        "description_missing": case(env, "missing_description"),
+        "h1_multiple": case(env, "multiple_h1"),
+        "h1_missing": case(env, "missing_h1"),
+        "thin_content": case(env, "thin_content"),
+        "orphan_page": case(env, "orphan"),
+        "slow_response": case(env, "slow"),
+        "not_html": case(env, "non_html"),
+        "truncated": case(env, "oversized"),
+        "hreflang_no_return": case(env, "hreflang_missing_return")[:1],
+        "noindex_in_sitemap": case(env, "noindex_meta"),
+        "blocked_by_robots": case(env, "links_to_disallowed")[1:],
+    }
+    for code, urls in expected.items():
+        assert code in demo.issues, f"the audit found no {code}"
+        for url in urls:
+            assert url in demo.issues[code], f"{code} not found on {url}"
+    broken = demo.issues["broken_internal_link"][case(env, "not_found")[0]]
+    assert case(env, "not_found_linked_from")[0] in broken["linked_from"]
+    # the correct hreflang pair is not an issue
+    assert case(env, "hreflang_pair")[0] not in demo.issues["hreflang_no_return"]
+
+
+def test_per_page_facts(env: Env, demo: Crawled) -> None:
+    home = demo.pages[env.site.catalogue.base_url]
+    assert home.status == 200 and home.indexable and home.depth == 0
+    assert home.title and home.h1s and home.lang == "en"
+    assert "Organization" in home.jsonld_types
+    assert home.word_count and home.word_count > 100
+    assert home.content_hash and len(home.content_hash) == 64
+    legacy = demo.pages[case(env, "legacy_charset")[0]]
+    assert legacy.charset in ("windows-1252", "cp1252") and legacy.title and not legacy.title.isascii()
+    malformed = demo.pages[case(env, "malformed_html")[0]]
+    assert malformed.status == 200 and malformed.word_count and malformed.word_count > 0
+    oversized = demo.pages[case(env, "oversized")[0]]
+    assert oversized.truncated
+    pdf = demo.pages[case(env, "non_html")[0]]
+    assert pdf.content_type == "application/pdf" and pdf.title is None and pdf.indexability_reason == "not_html"
+    orphan = demo.pages[case(env, "orphan")[0]]
+    assert orphan.in_sitemap and orphan.inlinks == 0
+    assert home.inlinks > 10  # every page's navigation links home
+
+
+def test_raw_html_is_kept_gzip_under_the_tenants_prefix(env: Env, demo: Crawled) -> None:
+    home = demo.pages[env.site.catalogue.base_url]
+    assert home.html_key and home.html_key.startswith(f"raw-html/{demo.project.tenant_id}/")
+    stored = s3().get_object(Bucket=RAW_PAGES_BUCKET, Key=home.html_key)["Body"].read()
+    assert b"<html" in gzip.decompress(stored).lower()
+
+
+def test_striking_distance_reads_titles_and_h1s_of_the_latest_crawl(env: Env, demo: Crawled) -> None:
+    with tenant_transaction(demo.project.tenant_id) as session:
+        page = session.get(CrawledPage, (demo.project.id, env.site.catalogue.base_url))
+    assert page is not None
+    home = demo.pages[env.site.catalogue.base_url]
+    assert (page.title, page.h1) == (home.title, home.h1s[0])
+
+
+def test_every_new_page_is_one_page_changed_event(env: Env, demo: Crawled) -> None:
+    with_facts = [page for page in demo.pages.values() if page.content_hash is not None]
+    assert outbox(demo.project) == len(with_facts)
+    assert {page.change for page in with_facts} == {"new"}
+
+
+def test_a_recrawl_of_an_unchanged_site_emits_nothing_and_finds_the_same_issues(env: Env, demo: Crawled) -> None:
+    before = outbox(demo.project)
+    second = crawls.start(demo.project.principal, demo.project.id, CrawlIn())
+    drive(env, demo.project, second.id, workers=2)
+    pages = snapshots(demo.project, second.id)
+    assert {page.change for page in pages.values() if page.content_hash} == {"unchanged"}
+    assert outbox(demo.project) == before
+    audit = site_audit.site_audit(demo.project.principal, demo.project.id, crawl_id=None)
+    assert audit.crawl_id == second.id
+    assert audit.changes.previous_crawl_id == demo.crawl.id
+    assert audit.changes.new_issues == [] and audit.changes.fixed_issues == [] and audit.changes.page_changes == []
+
+
+# ---------------------------------------------------------------- politeness
+
+
+def test_crawl_delay_and_the_host_limit_hold_across_concurrent_workers(env: Env) -> None:
+    """Three workers at once, a host limit of 2 in flight and a Crawl-delay: the server sees no more."""
+    site = DemoSiteServer(crawl_delay=0.15, latency_seconds=0.05).start()
+    queues = create_worker_queues(f"page-crawl-polite-{uuid.uuid4().hex[:6]}", visibility_timeout=120)
+    limit = json.dumps({"concurrency": 2, "requests_per_second": 100})
+    try:
+        with configured(site, queues, KESTREL_CRAWL_HOST_LIMIT=limit, KESTREL_CRAWL_PARALLEL_BATCHES="3"):
+            polite = Env(site, queues, env.handler, env.owner_url)
+            project = new_project(polite)
+            crawl = crawls.start(project.principal, project.id, CrawlIn(max_pages=40))
+            drive(polite, project, crawl.id, workers=3)
+        www = f"www.{DOMAIN}"
+        assert site.peak_in_flight[www] <= 2
+        starts = sorted(entry.started for entry in site.access_log if entry.host == www)
+        assert len(starts) >= 30
+        gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+        assert min(gaps) >= 0.15 * 0.95, f"two requests {min(gaps):.3f} s apart under a 0.15 s Crawl-delay"
+    finally:
+        site.stop()
+
+
+def test_a_429_with_retry_after_backs_the_host_off_and_the_url_is_fetched_later(env: Env) -> None:
+    env.site.reset_log()
+    project = new_project(env)
+    path = env.site.catalogue.pages[1].path
+    env.site.fail_next(path, 429, times=1, retry_after=2)
+    crawl = crawls.start(project.principal, project.id, CrawlIn(max_pages=30))
+    drive(env, project, crawl.id)
+    log = [entry for entry in env.site.access_log if entry.host == f"www.{DOMAIN}"]
+    refused = next(entry for entry in log if entry.status == 429)
+    later = [entry for entry in log if entry.started > refused.started]
+    assert later and min(entry.started for entry in later) >= refused.started + 2 * 0.95
+    assert snapshots(project, crawl.id)[env.site.catalogue.url(path)].status == 200
+
+
+# ---------------------------------------------------------------- jobs: progress, cancel, bad input
+
+
+def test_progress_then_cancel_stops_the_crawl(env: Env) -> None:
+    project = new_project(env)
+    crawl = crawls.start(project.principal, project.id, CrawlIn())
+    assert crawl.status == JobStatus.PENDING and crawl.progress.discovered == 0
+    assert deliver_one(env, wait=5)  # the start: the frontier is seeded
+    seeded = crawl_status(project, crawl.id)
+    assert seeded.status == JobStatus.RUNNING and seeded.progress.discovered > 50
+    assert deliver_one(env, wait=5)  # one batch
+    running = crawl_status(project, crawl.id).progress
+    assert running.fetched > 0 and running.queued > 0
+    cancelled = crawls.cancel(project.principal, project.id, crawl.id)
+    assert cancelled.status == JobStatus.CANCELLED
+    while deliver_one(env):
+        pass
+    after = crawl_status(project, crawl.id).progress
+    assert after.fetched + after.failed + after.blocked <= running.fetched + running.failed + running.blocked + 40
+    with pytest.raises(Conflict):
+        crawls.cancel(project.principal, project.id, crawl.id)
+
+
+def test_one_crawl_of_a_project_at_a_time(env: Env) -> None:
+    project = new_project(env)
+    crawl = crawls.start(project.principal, project.id, CrawlIn(max_pages=5))
+    with pytest.raises(Conflict):
+        crawls.start(project.principal, project.id, CrawlIn())
+    drive(env, project, crawl.id)
+
+
+def test_max_pages_is_capped_by_the_plan_and_start_urls_stay_on_the_domain(env: Env) -> None:
+    project = new_project(env)
+    with pytest.raises(InvalidRequest, match="pro plan"):
+        crawls.start(project.principal, project.id, CrawlIn(max_pages=10_001))
+    with pytest.raises(InvalidRequest, match="not on the project's domain"):
+        crawls.start(project.principal, project.id, CrawlIn(start_urls=["https://elsewhere.example/"]))
+    with pytest.raises(InvalidRequest, match="only http and https"):
+        crawls.start(project.principal, project.id, CrawlIn(start_urls=[f"file:///etc/passwd#{DOMAIN}"]))
+
+
+def test_max_pages_and_max_depth_bound_the_crawl(env: Env) -> None:
+    project = new_project(env)
+    crawl = crawls.start(project.principal, project.id, CrawlIn(max_pages=12, max_depth=1))
+    done = drive(env, project, crawl.id)
+    pages = snapshots(project, crawl.id)
+    assert done.progress.discovered == len(pages) <= 12
+    assert all(page.depth is None or page.depth <= 1 for page in pages.values())
+
+
+def test_a_site_on_a_private_address_is_never_fetched(env: Env) -> None:
+    """``localhost`` resolves to loopback: the crawl records the refusal and fails, nothing is requested."""
+    project = new_project(env, domain="localhost")
+    crawl = crawls.start(project.principal, project.id, CrawlIn(max_pages=5))
+    done = drive(env, project, crawl.id)
+    assert done.status == JobStatus.FAILED
+    home = snapshots(project, crawl.id)["https://localhost/"]
+    assert home.error_code == "blocked_address" and home.status is None
+
+
+def test_a_bad_message_is_quarantined_with_its_reason(env: Env) -> None:
+    sqs().send_message(QueueUrl=env.queues.url, MessageBody=json.dumps({"kind": "crawl_batch", "tenant_id": "x"}))
+    messages = sqs().receive_message(QueueUrl=env.queues.url, WaitTimeSeconds=2, AttributeNames=["All"])["Messages"]
+    assert not deliver(env.handler, messages, env.queues, function_name="page_crawl")
+    quarantined = sqs().receive_message(
+        QueueUrl=env.queues.dlq_url, WaitTimeSeconds=2, MessageAttributeNames=["All"]
+    )["Messages"]
+    reason = json.dumps(quarantined[0].get("MessageAttributes", {}))
+    assert "job_id" in reason
+
+
+def test_another_tenants_crawls_and_pages_are_not_found(env: Env, demo: Crawled) -> None:
+    stranger = new_project(env, domain="stranger-outdoor.example.com")
+    with pytest.raises(NotFound):
+        crawls.get_crawl(stranger.principal, demo.project.id, demo.crawl.id)
+    with pytest.raises(NotFound):
+        crawls.get_crawl(stranger.principal, stranger.id, demo.crawl.id)
+    with pytest.raises(NotFound):
+        site_audit.site_audit(stranger.principal, stranger.id, crawl_id=demo.crawl.id)
+
+
+# ---------------------------------------------------------------- the weekly schedule
+
+
+def test_the_weekly_schedule_crawls_each_project_once_a_week(env: Env) -> None:
+    project = new_project(env)
+    body = json.dumps({"kind": "scheduled_crawl"})
+    for _ in range(2):  # a redelivered schedule starts nothing more
+        sqs().send_message(QueueUrl=env.queues.url, MessageBody=body)
+        deliver_one(env, wait=5)
+    page = crawls.list_crawls(project.principal, project.id, limit=10, cursor=None)
+    assert len(page.items) == 1 and page.items[0].created_by == "schedule"
+    # the weekly crawls of every project of the database, started, are driven to their end
+    while deliver_one(env):
+        pass
