@@ -11,8 +11,10 @@ and the connection. Redirects are followed by the caller, hop by hop, each throu
 the same backend. TLS still verifies the certificate for the URL's host name.
 
 The local stack reaches its demo site through ``AddressPolicy.pinned``: an explicit
-map from a host name to the address to use, which is configuration, not a switch
-that turns the protection off (every other host is still checked).
+map from a host name to the address to use, optionally with a port (``"127.0.0.1:3003"``,
+``"[::1]:3003"``), which is configuration, not a switch that turns the protection off
+(every other host is still checked). Its TLS certificate is signed by its own CA, which
+``guarded_client(ca_file=...)`` adds to the default trust store; verification stays on.
 """
 
 import ipaddress
@@ -34,6 +36,10 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class BlockedAddress(InvalidRequest):
     """The URL names, resolves to, or redirects to an address Kestrel must not reach."""
+
+
+class HostNotFound(httpcore.ConnectError):
+    """The host name does not resolve (a connection error that callers may tell apart from a refusal)."""
 
 
 def is_public(address: IpAddress) -> bool:
@@ -63,11 +69,16 @@ class AddressPolicy:
 
     pinned: Mapping[str, str] = field(default_factory=dict)
 
-    def addresses(self, host: str, port: int) -> list[str]:
-        """The checked addresses to connect to, in resolver order; ``BlockedAddress`` if any is not public."""
+    def endpoints(self, host: str, port: int) -> list[tuple[str, int]]:
+        """The checked (address, port) pairs to connect to, in resolver order; ``BlockedAddress`` if any is not public.
+
+        A pinned host is reached at its pinned address, and at its pinned port when one is given,
+        whatever the URL's port (the demo site listens on a high port but is crawled as its real URL).
+        """
         name = host.lower().rstrip(".").strip("[]")
         if name in self.pinned:
-            return [self.pinned[name]]
+            pinned_address, pinned_port = pinned_endpoint(self.pinned[name])
+            return [(pinned_address, pinned_port or port)]
         try:
             literal: IpAddress | None = ipaddress.ip_address(name)
         except ValueError:
@@ -78,12 +89,27 @@ class AddressPolicy:
             try:
                 infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
             except socket.gaierror as exc:
-                raise httpcore.ConnectError(f"{host} does not resolve: {exc}") from exc
+                raise HostNotFound(f"{host} does not resolve: {exc}") from exc
             resolved = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
         for address in resolved:
             if not is_public(address):
                 raise BlockedAddress(f"{host} resolves to {address}, which is not a public address.")
-        return [str(address) for address in resolved]
+        return [(str(address), port) for address in resolved]
+
+
+def pinned_endpoint(value: str) -> tuple[str, int | None]:
+    """A pinned value as (address, port or None): ``"10.0.0.5"``, ``"::1"``, ``"127.0.0.1:3003"``, ``"[::1]:3003"``."""
+    try:
+        return str(ipaddress.ip_address(value)), None
+    except ValueError:
+        pass
+    parts = urlsplit(f"//{value}")
+    try:
+        port = parts.port
+        address = ipaddress.ip_address(parts.hostname or "")
+    except ValueError as exc:
+        raise ValueError(f"pinned address {value!r} is not an IP address with an optional port") from exc
+    return str(address), port
 
 
 class GuardedBackend(httpcore.NetworkBackend):
@@ -102,9 +128,9 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         failure: httpcore.ConnectError | None = None
-        for address in self.policy.addresses(host, port):
+        for address, address_port in self.policy.endpoints(host, port):
             try:
-                return self._sockets.connect_tcp(address, port, timeout, local_address, socket_options)
+                return self._sockets.connect_tcp(address, address_port, timeout, local_address, socket_options)
             except httpcore.ConnectError as exc:
                 failure = exc
         raise failure or httpcore.ConnectError(f"{host}: no address to connect to")
@@ -118,15 +144,27 @@ class GuardedBackend(httpcore.NetworkBackend):
         self._sockets.sleep(seconds)
 
 
-def guarded_client(policy: AddressPolicy, *, timeout: float = 20.0, **options: Any) -> httpx.Client:
+def guarded_client(
+    policy: AddressPolicy,
+    *,
+    timeout: float = 20.0,
+    ca_file: str | None = None,
+    user_agent: str | None = None,
+    **options: Any,
+) -> httpx.Client:
     """An httpx client whose every connection goes through ``GuardedBackend``.
 
     It follows no redirect (the caller checks each hop's URL and records the chain) and ignores proxy
-    variables (a proxy would make the connection on our behalf, unchecked).
+    variables (a proxy would make the connection on our behalf, unchecked). ``ca_file`` (PEM) is trusted
+    in addition to the system's CAs, for a site whose certificate a private CA signed (the local demo
+    site); ``user_agent`` is sent with every request.
     """
+    ssl_context = ssl.create_default_context()
+    if ca_file is not None:
+        ssl_context.load_verify_locations(cafile=ca_file)
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx builds its own connection pool; this one differs only in the network backend it connects through.
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=ssl.create_default_context(), network_backend=GuardedBackend(policy)
-    )
+    transport._pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=GuardedBackend(policy))
+    if user_agent is not None:
+        options["headers"] = {**options.get("headers", {}), "User-Agent": user_agent}
     return httpx.Client(transport=transport, follow_redirects=False, trust_env=False, timeout=timeout, **options)

@@ -2,13 +2,16 @@
 
 import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
+import trustme
 
-from shared.crawl.ssrf import AddressPolicy, BlockedAddress, check_url, guarded_client, is_public
+from shared.crawl.ssrf import AddressPolicy, BlockedAddress, check_url, guarded_client, is_public, pinned_endpoint
 
 DEMO_HOST = "demo-outdoor.example.com"
 
@@ -133,3 +136,63 @@ def test_proxy_variables_do_not_route_around_the_check(site, monkeypatch):
     with guarded_client(AddressPolicy()) as client, pytest.raises(BlockedAddress):
         client.get("http://169.254.169.254/latest/meta-data/")
     assert _Site.seen == []
+
+
+@pytest.mark.parametrize(
+    ("value", "endpoint"),
+    [
+        ("127.0.0.1", ("127.0.0.1", None)),
+        ("::1", ("::1", None)),
+        ("127.0.0.1:3003", ("127.0.0.1", 3003)),
+        ("[::1]:3003", ("::1", 3003)),
+    ],
+)
+def test_a_pinned_value_is_an_address_with_an_optional_port(value, endpoint):
+    assert pinned_endpoint(value) == endpoint
+
+
+@pytest.mark.parametrize("value", ["demo.local", "127.0.0.1:http", "[::1]:99999"])
+def test_a_pinned_value_must_be_an_address(value):
+    with pytest.raises(ValueError, match="pinned address"):
+        pinned_endpoint(value)
+
+
+def test_a_pinned_port_is_used_whatever_the_urls_port(site):
+    policy = AddressPolicy(pinned={DEMO_HOST: f"127.0.0.1:{site}"})
+    with guarded_client(policy, user_agent="KestrelBot/1.0") as client:
+        page = client.get(f"http://{DEMO_HOST}/")
+    assert page.status_code == 200
+    # The Host header still names the URL's host (no port: 80 is the default), not the address.
+    assert _Site.seen == [f"{DEMO_HOST} /"]
+
+
+@pytest.fixture(scope="module")
+def demo_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_site(demo_ca) -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    demo_ca.issue_cert(DEMO_HOST).configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_demo_sites_ca_is_trusted_when_given_and_the_host_name_still_verified(tls_site, demo_ca, tmp_path):
+    ca_file = tmp_path / "demo-ca.pem"
+    demo_ca.cert_pem.write_to_path(str(ca_file))
+    policy = AddressPolicy(pinned={DEMO_HOST: f"127.0.0.1:{tls_site}", "other.example.com": f"127.0.0.1:{tls_site}"})
+    with guarded_client(policy, ca_file=str(ca_file)) as client:
+        assert client.get(f"https://{DEMO_HOST}/").status_code == 200
+        # The certificate names the demo host only: another name pinned to the same server fails verification.
+        with pytest.raises(httpx.ConnectError, match="certificate verify failed"):
+            client.get("https://other.example.com/")
+    # Without the CA, the default trust store does not know the demo site's certificate.
+    with guarded_client(policy) as client, pytest.raises(httpx.ConnectError, match="certificate verify failed"):
+        client.get(f"https://{DEMO_HOST}/")
