@@ -10,7 +10,7 @@ PYTHON_SOURCES := shared functions kestrel_local migrations tests
 
 .DEFAULT_GOAL := help
 .PHONY: help setup up down test lint typecheck pytest test-unit test-integration test-local-stack test-packaging test-e2e \
-	package bench-local bench-ingest bench-reports fmt clean
+	package bench-local bench-ingest bench-reports bench-crawl fmt clean
 
 help:
 	@echo "make up        run the whole platform locally (gateway, workers, schedules, alarms) with demo data"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-local  the local stack's overhead: queue runner and HTTP gateway vs direct calls"
 	@echo "make bench-ingest Search Console ingestion: 3M rows through gsc_ingest vs psql \\copy and a naive ORM loader"
 	@echo "make bench-reports the reports API over the rollup aggregates vs the same reports straight from gsc_rows"
+	@echo "make bench-crawl  a 2,000+ page crawl through page_crawl vs a bare fetch-and-parse loop of the same pages"
 	@echo "make fmt       format the Python code"
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/find-python312.sh
@@ -87,6 +88,9 @@ bench-ingest: setup
 
 bench-reports: setup
 	$(BIN)/python -m bench.bench_reports
+
+bench-crawl: setup
+	$(BIN)/python -m bench.bench_crawl
 
 fmt: $(VENV_STAMP)
 	$(BIN)/ruff format .

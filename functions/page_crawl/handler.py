@@ -3,7 +3,7 @@
 from shared.crawl import crawler
 from shared.crawl.models import CrawlMessage
 from shared.runtime.worker import Worker
-from shared.settings import CrawlQueue, Crawling, Database, RawPages
+from shared.settings import Crawling, CrawlQueue, Database, RawPages
 
 worker = Worker(
     "page_crawl",

@@ -96,7 +96,12 @@ def _discovered(crawl: CrawlJob, visits: Sequence[Visit]) -> list[Discovered]:
         if v.facts is None or v.facts.nofollow or (max_depth is not None and depth > max_depth):
             continue
         for link in v.facts.links:
-            if link.internal and "nofollow" not in link.rel and scope.contains(link.url) and scope.admits_path(link.url):
+            if (
+                link.internal
+                and "nofollow" not in link.rel
+                and scope.contains(link.url)
+                and scope.admits_path(link.url)
+            ):
                 found.append(Discovered(link.url, host_of(link.url), depth))
     return found
 

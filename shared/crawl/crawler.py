@@ -28,7 +28,7 @@ from shared.jobs.data import jobs
 from shared.jobs.models import JobErrors, JobKind
 from shared.observability import logger
 from shared.runtime.work import ByConstruction, RunOnce, Work
-from shared.settings import CrawlQueue, Crawling, settings_of
+from shared.settings import Crawling, CrawlQueue, settings_of
 
 SCHEDULED_BY = "schedule"
 SCHEDULE_LEASE = dt.timedelta(minutes=5)
@@ -59,7 +59,9 @@ def start_crawl(message: StartCrawlMessage) -> None:
             url, _, reason = problem.partition(": ")
             errors.add_url(url, reason or problem)
         lifecycle.add_errors(session, crawl.job_id, errors)
-    logger.info("Crawl seeded", extra={"job_id": str(crawl.job_id), "urls": admitted, "sitemap_problems": len(problems)})
+    logger.info(
+        "Crawl seeded", extra={"job_id": str(crawl.job_id), "urls": admitted, "sitemap_problems": len(problems)}
+    )
     enqueue(message.tenant_id, message.job_id, batches_count=settings_of(Crawling).crawl_parallel_batches)
 
 

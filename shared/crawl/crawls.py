@@ -23,7 +23,6 @@ from shared.tenancy.scope import tenant_scope
 
 
 def crawl_out(session: TenantSession, job: Job) -> CrawlOut:
-    assert job.project_id is not None  # crawls always belong to a project
     return CrawlOut(
         id=job.id,
         project_id=job.project_id,

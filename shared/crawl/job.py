@@ -9,6 +9,7 @@ from shared.crawl.models import CrawlIn
 from shared.crawl.ssrf import AddressPolicy, guarded_client
 from shared.crawl.urls import CrawlScope
 from shared.db import TenantSession
+from shared.errors import NotFound
 from shared.jobs.data import jobs
 from shared.jobs.models import LIVE_STATUSES, JobKind, JobStatus
 from shared.projects.data import projects
@@ -43,7 +44,8 @@ class CrawlJob:
 
 def load(session: TenantSession, job_id: uuid.UUID, *, for_update: bool = False) -> CrawlJob:
     job = jobs.get(session, job_id, kind=JobKind.SITE_CRAWL, for_update=for_update)
-    assert job.project_id is not None  # crawls always belong to a project
+    if job.project_id is None:
+        raise NotFound(f"Crawl {job_id} belongs to no project.")  # crawls are created in a project
     project = projects.get(session, job.project_id)
     return CrawlJob(job.id, job.project_id, project.domain, CrawlIn.of_job(job.input), JobStatus(job.status))
 

@@ -38,9 +38,7 @@ class ScheduledCrawlMessage(BaseModel):
     kind: Literal["scheduled_crawl"]
 
 
-CrawlMessage = Annotated[
-    StartCrawlMessage | CrawlBatchMessage | ScheduledCrawlMessage, Field(discriminator="kind")
-]
+CrawlMessage = Annotated[StartCrawlMessage | CrawlBatchMessage | ScheduledCrawlMessage, Field(discriminator="kind")]
 
 
 # ---------------------------------------------------------------- crawls
@@ -183,7 +181,9 @@ class PageDetailOut(PageOut):
     images_without_alt: list[str]
     in_search_console: bool
     links: list[LinkOut]
-    changes: list[PageChangeOut] = Field(description="What changed in this page's title, H1, canonical and indexability.")
+    changes: list[PageChangeOut] = Field(
+        description="What changed in this page's title, H1, canonical and indexability."
+    )
 
 
 # ---------------------------------------------------------------- site audit

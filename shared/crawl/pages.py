@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import itertools
 import uuid
 
 from shared.auth import Principal
@@ -61,7 +62,7 @@ def page_out(snapshot: PageSnapshot, issues: list[str]) -> PageOut:
         inlinks=snapshot.inlinks,
         response_ms=snapshot.response_ms,
         in_sitemap=snapshot.in_sitemap,
-        change=snapshot.change,  # type: ignore[arg-type]  # checked by the table's constraint
+        change=snapshot.change,
         issues=issues,
         crawled_at=snapshot.created_at,
     )
@@ -100,12 +101,12 @@ def get_page(
         changes = [
             PageChangeOut(
                 crawl_id=after.job_id,
-                crawled_at=after.crawled_at,  # type: ignore[arg-type]
-                field=field,  # type: ignore[arg-type]
+                crawled_at=after.crawled_at,
+                field=field,
                 before=getattr(before, field),
                 after=getattr(after, field),
             )
-            for before, after in zip(versions, versions[1:], strict=False)
+            for before, after in itertools.pairwise(versions)
             for field in TRACKED_FIELDS
             if getattr(before, field) != getattr(after, field)
         ]
@@ -137,6 +138,9 @@ def get_page(
             content_hash=snapshot.content_hash,
             images_without_alt=snapshot.images_without_alt,
             in_search_console=snapshot.in_search_console,
-            links=[LinkOut(url=link.target_url, text=link.anchor_text, rel=link.rel, internal=link.internal) for link in links],
+            links=[
+                LinkOut(url=link.target_url, text=link.anchor_text, rel=link.rel, internal=link.internal)
+                for link in links
+            ],
             changes=changes,
         )

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from shared.crawl import job as crawl_job
 from shared.crawl import robots_cache
-from shared.crawl.data import frontier, seeds
+from shared.crawl.data import seeds
 from shared.crawl.data.frontier import Discovered
 from shared.crawl.fetch import fetch
 from shared.crawl.job import CrawlJob
 from shared.crawl.politeness import turn_at
 from shared.crawl.sitemaps import parse_sitemap
 from shared.crawl.urls import host_of, normalize
+from shared.db import TenantSession
 from shared.observability import logger
 from shared.settings import Crawling, settings_of
 
@@ -48,7 +49,7 @@ def seed_urls(tenant_id: str, crawl: CrawlJob) -> tuple[list[Discovered], list[s
     return found, sitemaps.problems
 
 
-def gsc_seeds(session: frontier.TenantSession, crawl: CrawlJob) -> list[Discovered]:
+def gsc_seeds(session: TenantSession, crawl: CrawlJob) -> list[Discovered]:
     scope = crawl.scope
     pages = seeds.search_console_pages(session, crawl.project_id, limit=crawl.settings.max_pages)
     return [

@@ -58,14 +58,15 @@ def site_audit(principal: Principal, project_id: uuid.UUID, *, crawl_id: uuid.UU
             diff = AuditDiffOut(previous_crawl_id=None, new_issues=[], fixed_issues=[], page_changes=[])
         else:
             difference = compare(audit_data.findings_of(session, previous.id), findings)
-            changed = page_changes(audit_data.page_states(session, previous.id), audit_data.page_states(session, job_id))
+            changed = page_changes(
+                audit_data.page_states(session, previous.id), audit_data.page_states(session, job_id)
+            )
             diff = AuditDiffOut(
                 previous_crawl_id=previous.id,
                 new_issues=[_ref(f) for f in difference.new],
                 fixed_issues=[_ref(f) for f in difference.fixed],
                 page_changes=[
-                    PageFieldChangeOut(url=c.url, field=c.field, before=c.before, after=c.after)  # type: ignore[arg-type]
-                    for c in changed
+                    PageFieldChangeOut(url=c.url, field=c.field, before=c.before, after=c.after) for c in changed
                 ],
             )
         pages = session.scalar(select(func.count()).where(PageSnapshot.job_id == job_id)) or 0

@@ -90,7 +90,9 @@ class CrawledPage(Base):
     h1: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(Text)
     last_job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    first_crawled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    first_crawled_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
     crawled_at: Mapped[datetime] = created_at_column()
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "project_id"], ["projects.tenant_id", "projects.id"], ondelete="CASCADE"),
@@ -150,7 +152,9 @@ class PageSnapshot(Base):
     __table_args__ = (
         _job_fk(),
         ForeignKeyConstraint(["tenant_id", "project_id"], ["projects.tenant_id", "projects.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "page_id"], ["crawled_pages.tenant_id", "crawled_pages.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "page_id"], ["crawled_pages.tenant_id", "crawled_pages.id"], ondelete="CASCADE"
+        ),
         UniqueConstraint("tenant_id", "id"),
         UniqueConstraint("job_id", "url"),
         Index(None, "page_id", "created_at"),

@@ -13,17 +13,14 @@ from typing import Literal
 import httpx
 
 from shared.crawl.data.frontier import MAX_ATTEMPTS, Claimed
-from shared.crawl.extract import Indexability, PageFacts, extract_page, indexability
-from shared.crawl.fetch import FetchResult, fetch
+from shared.crawl.extract import BLOCKED_BY_ROBOTS, HTML_TYPES, Indexability, PageFacts, extract_page, indexability
+from shared.crawl.fetch import RETRY_AFTER_STATUSES, FetchResult, fetch
 from shared.crawl.politeness import turn_at
 from shared.crawl.robots import RobotsRules
 from shared.crawl.urls import CrawlScope, host_of
 from shared.settings import Crawling
 
 Outcome = Literal["fetched", "failed", "blocked", "retry"]
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-BUSY_STATUSES = frozenset({429, 503})
-BLOCKED = Indexability(False, "blocked_by_robots")
 
 
 @dataclass(frozen=True)
@@ -34,7 +31,7 @@ class Visit:
     outcome: Outcome
     result: FetchResult | None = None
     facts: PageFacts | None = None
-    verdict: Indexability = BLOCKED
+    verdict: Indexability = BLOCKED_BY_ROBOTS
 
     @property
     def html(self) -> bytes | None:
@@ -68,11 +65,14 @@ def visit(
         if turn is None:  # the host is busy with other crawls: another batch tries again
             return Visit(claimed, "retry")
         result = fetch(
-            client, claimed.url, max_bytes=settings.crawl_max_page_bytes, may_follow=_redirect_rule(scope, robots, claimed.host)
+            client,
+            claimed.url,
+            max_bytes=settings.crawl_max_page_bytes,
+            may_follow=_redirect_rule(scope, robots, claimed.host),
         )
-        if result.status in BUSY_STATUSES:
+        if result.status in RETRY_AFTER_STATUSES:
             turn.back_off(result.retry_after)
-    if result.status in BUSY_STATUSES and claimed.attempts < MAX_ATTEMPTS:
+    if result.status in RETRY_AFTER_STATUSES and claimed.attempts < MAX_ATTEMPTS:
         return Visit(claimed, "retry", result)
     if result.error is not None and result.status is None:
         return Visit(claimed, "failed", result, verdict=indexability(None, None, None, claimed.url))

@@ -8,6 +8,7 @@ once where a test needs concurrent workers).
 
 import gzip
 import importlib
+import itertools
 import json
 import threading
 import time
@@ -62,7 +63,7 @@ def configured(site: DemoSiteServer, queues: WorkerQueues, **extra: str) -> Iter
     """The process configured as page_crawl (and api_content) would be, reaching ``site`` through the pinned map."""
     settings = {
         "KESTREL_CRAWL_USER_AGENT": USER_AGENT,
-        "KESTREL_CRAWL_PINNED_HOSTS": json.dumps({host: site.address for host in site.catalogue.hosts}),
+        "KESTREL_CRAWL_PINNED_HOSTS": json.dumps(dict.fromkeys(site.catalogue.hosts, site.address)),
         "KESTREL_CRAWL_CA_FILE": str(site.ca_file),
         "KESTREL_RAW_PAGES_BUCKET": RAW_PAGES_BUCKET,
         "KESTREL_PAGE_CRAWL_QUEUE_URL": queues.url,
@@ -101,9 +102,17 @@ def crawl_status(project: Project, crawl_id: uuid.UUID) -> CrawlOut:
 
 
 def deliver_one(env: Env, *, wait: int = 1) -> bool:
-    messages = sqs().receive_message(
-        QueueUrl=env.queues.url, MaxNumberOfMessages=1, WaitTimeSeconds=wait, VisibilityTimeout=120, AttributeNames=["All"]
-    ).get("Messages", [])
+    messages = (
+        sqs()
+        .receive_message(
+            QueueUrl=env.queues.url,
+            MaxNumberOfMessages=1,
+            WaitTimeSeconds=wait,
+            VisibilityTimeout=120,
+            AttributeNames=["All"],
+        )
+        .get("Messages", [])
+    )
     if messages:
         assert not deliver(env.handler, messages, env.queues, function_name="page_crawl")
     return bool(messages)
@@ -117,10 +126,14 @@ def drive(env: Env, project: Project, crawl_id: uuid.UUID, *, workers: int = 1, 
     def work() -> None:
         try:
             while time.monotonic() < deadline:
-                if not deliver_one(env) and crawl_status(project, crawl_id).status not in LIVE_STATUSES:
-                    if queue_depth(env.queues.url) == 0:
-                        return
-        except BaseException as exc:  # noqa: BLE001 -- reported by the test's thread
+                idle = not deliver_one(env)
+                if (
+                    idle
+                    and crawl_status(project, crawl_id).status not in LIVE_STATUSES
+                    and not queue_depth(env.queues.url)
+                ):
+                    return
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(workers)]
@@ -182,7 +195,8 @@ def case(env: Env, name: str) -> tuple[str, ...]:
 def test_the_crawl_fetches_every_linked_page_once_and_finishes(env: Env, demo: Crawled) -> None:
     assert demo.crawl.status in (JobStatus.SUCCEEDED, JobStatus.SUCCEEDED_WITH_ERRORS)
     progress = demo.crawl.progress
-    assert progress.queued == 0 and progress.percent == 100
+    assert progress.queued == 0
+    assert progress.percent == 100
     assert progress.discovered == progress.fetched + progress.failed + progress.blocked
     # every page of the catalogue is reachable (the orphan through the sitemap) and was recorded
     for page in env.site.catalogue.pages:
@@ -207,7 +221,8 @@ def test_redirect_chains_and_loops_are_recorded_hop_by_hop(env: Env, demo: Crawl
     first = demo.pages[chain[0]]
     assert [hop["url"] for hop in first.redirects] == list(chain[:-1])
     assert {hop["status"] for hop in first.redirects} == {301}
-    assert first.final_url == chain[-1] and first.status == 200
+    assert first.final_url == chain[-1]
+    assert first.status == 200
     assert chain[0] in demo.issues["redirect_chain"]
     loop = case(env, "redirect_loop")
     assert demo.pages[loop[0]].error_code == "redirect_loop"
@@ -255,27 +270,41 @@ def test_the_audit_finds_the_demo_sites_known_issues(env: Env, demo: Crawled) ->
 
 def test_per_page_facts(env: Env, demo: Crawled) -> None:
     home = demo.pages[env.site.catalogue.base_url]
-    assert home.status == 200 and home.indexable and home.depth == 0
-    assert home.title and home.h1s and home.lang == "en"
+    assert home.status == 200
+    assert home.indexable
+    assert home.depth == 0
+    assert home.title
+    assert home.h1s
+    assert home.lang == "en"
     assert "Organization" in home.jsonld_types
-    assert home.word_count and home.word_count > 100
-    assert home.content_hash and len(home.content_hash) == 64
+    assert home.word_count
+    assert home.word_count > 100
+    assert home.content_hash
+    assert len(home.content_hash) == 64
     legacy = demo.pages[case(env, "legacy_charset")[0]]
-    assert legacy.charset in ("windows-1252", "cp1252") and legacy.title and not legacy.title.isascii()
+    assert legacy.charset in ("windows-1252", "cp1252")
+    assert legacy.title
+    assert not legacy.title.isascii()
     malformed = demo.pages[case(env, "malformed_html")[0]]
-    assert malformed.status == 200 and malformed.word_count and malformed.word_count > 0
+    assert malformed.status == 200
+    assert malformed.word_count
+    assert malformed.word_count > 0
     oversized = demo.pages[case(env, "oversized")[0]]
     assert oversized.truncated
     pdf = demo.pages[case(env, "non_html")[0]]
-    assert pdf.content_type == "application/pdf" and pdf.title is None and pdf.indexability_reason == "not_html"
+    assert pdf.content_type == "application/pdf"
+    assert pdf.title is None
+    assert pdf.indexability_reason == "not_html"
     orphan = demo.pages[case(env, "orphan")[0]]
-    assert orphan.in_sitemap and orphan.inlinks == 0
+    assert orphan.in_sitemap
+    assert orphan.inlinks == 0
     assert home.inlinks > 10  # every page's navigation links home
 
 
 def test_raw_html_is_kept_gzip_under_the_tenants_prefix(env: Env, demo: Crawled) -> None:
     home = demo.pages[env.site.catalogue.base_url]
-    assert home.html_key and home.html_key.startswith(f"raw-html/{demo.project.tenant_id}/")
+    assert home.html_key
+    assert home.html_key.startswith(f"raw-html/{demo.project.tenant_id}/")
     stored = s3().get_object(Bucket=RAW_PAGES_BUCKET, Key=home.html_key)["Body"].read()
     assert b"<html" in gzip.decompress(stored).lower()
 
@@ -304,7 +333,9 @@ def test_a_recrawl_of_an_unchanged_site_emits_nothing_and_finds_the_same_issues(
     audit = site_audit.site_audit(demo.project.principal, demo.project.id, crawl_id=None)
     assert audit.crawl_id == second.id
     assert audit.changes.previous_crawl_id == demo.crawl.id
-    assert audit.changes.new_issues == [] and audit.changes.fixed_issues == [] and audit.changes.page_changes == []
+    assert audit.changes.new_issues == []
+    assert audit.changes.fixed_issues == []
+    assert audit.changes.page_changes == []
 
 
 # ---------------------------------------------------------------- politeness
@@ -325,7 +356,7 @@ def test_crawl_delay_and_the_host_limit_hold_across_concurrent_workers(env: Env)
         assert site.peak_in_flight[www] <= 2
         starts = sorted(entry.started for entry in site.access_log if entry.host == www)
         assert len(starts) >= 30
-        gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
         assert min(gaps) >= 0.15 * 0.95, f"two requests {min(gaps):.3f} s apart under a 0.15 s Crawl-delay"
     finally:
         site.stop()
@@ -341,7 +372,8 @@ def test_a_429_with_retry_after_backs_the_host_off_and_the_url_is_fetched_later(
     log = [entry for entry in env.site.access_log if entry.host == f"www.{DOMAIN}"]
     refused = next(entry for entry in log if entry.status == 429)
     later = [entry for entry in log if entry.started > refused.started]
-    assert later and min(entry.started for entry in later) >= refused.started + 2 * 0.95
+    assert later
+    assert min(entry.started for entry in later) >= refused.started + 2 * 0.95
     assert snapshots(project, crawl.id)[env.site.catalogue.url(path)].status == 200
 
 
@@ -351,13 +383,16 @@ def test_a_429_with_retry_after_backs_the_host_off_and_the_url_is_fetched_later(
 def test_progress_then_cancel_stops_the_crawl(env: Env) -> None:
     project = new_project(env)
     crawl = crawls.start(project.principal, project.id, CrawlIn())
-    assert crawl.status == JobStatus.PENDING and crawl.progress.discovered == 0
+    assert crawl.status == JobStatus.PENDING
+    assert crawl.progress.discovered == 0
     assert deliver_one(env, wait=5)  # the start: the frontier is seeded
     seeded = crawl_status(project, crawl.id)
-    assert seeded.status == JobStatus.RUNNING and seeded.progress.discovered > 50
+    assert seeded.status == JobStatus.RUNNING
+    assert seeded.progress.discovered > 50
     assert deliver_one(env, wait=5)  # one batch
     running = crawl_status(project, crawl.id).progress
-    assert running.fetched > 0 and running.queued > 0
+    assert running.fetched > 0
+    assert running.queued > 0
     cancelled = crawls.cancel(project.principal, project.id, crawl.id)
     assert cancelled.status == JobStatus.CANCELLED
     while deliver_one(env):
@@ -402,16 +437,17 @@ def test_a_site_on_a_private_address_is_never_fetched(env: Env) -> None:
     done = drive(env, project, crawl.id)
     assert done.status == JobStatus.FAILED
     home = snapshots(project, crawl.id)["https://localhost/"]
-    assert home.error_code == "blocked_address" and home.status is None
+    assert home.error_code == "blocked_address"
+    assert home.status is None
 
 
 def test_a_bad_message_is_quarantined_with_its_reason(env: Env) -> None:
     sqs().send_message(QueueUrl=env.queues.url, MessageBody=json.dumps({"kind": "crawl_batch", "tenant_id": "x"}))
     messages = sqs().receive_message(QueueUrl=env.queues.url, WaitTimeSeconds=2, AttributeNames=["All"])["Messages"]
     assert not deliver(env.handler, messages, env.queues, function_name="page_crawl")
-    quarantined = sqs().receive_message(
-        QueueUrl=env.queues.dlq_url, WaitTimeSeconds=2, MessageAttributeNames=["All"]
-    )["Messages"]
+    quarantined = sqs().receive_message(QueueUrl=env.queues.dlq_url, WaitTimeSeconds=2, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
     reason = json.dumps(quarantined[0].get("MessageAttributes", {}))
     assert "job_id" in reason
 
@@ -436,7 +472,8 @@ def test_the_weekly_schedule_crawls_each_project_once_a_week(env: Env) -> None:
         sqs().send_message(QueueUrl=env.queues.url, MessageBody=body)
         deliver_one(env, wait=5)
     page = crawls.list_crawls(project.principal, project.id, limit=10, cursor=None)
-    assert len(page.items) == 1 and page.items[0].created_by == "schedule"
+    assert len(page.items) == 1
+    assert page.items[0].created_by == "schedule"
     # the weekly crawls of every project of the database, started, are driven to their end
     while deliver_one(env):
         pass

@@ -95,10 +95,14 @@ def findings_of(session: TenantSession, job_id: uuid.UUID) -> list[Finding]:
 
 def page_states(session: TenantSession, job_id: uuid.UUID) -> dict[str, PageState]:
     rows = session.execute(
-        select(PageSnapshot.url, PageSnapshot.title, PageSnapshot.h1s, PageSnapshot.canonical, PageSnapshot.indexable)
-        .where(PageSnapshot.job_id == job_id)
+        select(
+            PageSnapshot.url, PageSnapshot.title, PageSnapshot.h1s, PageSnapshot.canonical, PageSnapshot.indexable
+        ).where(PageSnapshot.job_id == job_id)
     ).tuples()
-    return {url: PageState(title, h1s[0] if h1s else None, canonical, indexable) for url, title, h1s, canonical, indexable in rows}
+    return {
+        url: PageState(title, h1s[0] if h1s else None, canonical, indexable)
+        for url, title, h1s, canonical, indexable in rows
+    }
 
 
 def latest_audited(session: TenantSession, project_id: uuid.UUID, *, before: uuid.UUID | None = None) -> Job | None:

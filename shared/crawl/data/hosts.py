@@ -25,7 +25,9 @@ def put(session: TenantSession, job_id: uuid.UUID, host: str, robots: StoredRobo
     """Store the host's robots.txt unless another batch stored it first; returns the stored one."""
     session.execute(
         insert(CrawlHost)
-        .values(tenant_id=session.tenant_id, job_id=job_id, host=host, robots_status=robots.status, robots_body=robots.body)
+        .values(
+            tenant_id=session.tenant_id, job_id=job_id, host=host, robots_status=robots.status, robots_body=robots.body
+        )
         .on_conflict_do_nothing()
     )
     stored = get(session, job_id, host)

@@ -24,7 +24,7 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(session: TenantSession, job_id: uuid.UUID, filters: PageFilters) -> Select[tuple[PageSnapshot]]:
+def _filtered(session: TenantSession, job_id: uuid.UUID, filters: PageFilters) -> Select[PageSnapshot]:
     stmt = select(PageSnapshot).where(PageSnapshot.tenant_id == session.tenant_id, PageSnapshot.job_id == job_id)
     if filters.status is not None:
         stmt = stmt.where(PageSnapshot.status == filters.status)
@@ -76,7 +76,9 @@ def snapshot_of_page(session: TenantSession, job_id: uuid.UUID, page_id: uuid.UU
 
 
 def links_of(session: TenantSession, snapshot_id: uuid.UUID) -> list[PageLink]:
-    return list(session.scalars(select(PageLink).where(PageLink.snapshot_id == snapshot_id).order_by(PageLink.position)))
+    return list(
+        session.scalars(select(PageLink).where(PageLink.snapshot_id == snapshot_id).order_by(PageLink.position))
+    )
 
 
 @dataclass(frozen=True)
@@ -105,5 +107,8 @@ def history(session: TenantSession, page_id: uuid.UUID, *, limit: int = 20) -> l
         .order_by(PageSnapshot.created_at.desc())
         .limit(limit)
     ).tuples()
-    versions = [PageVersion(job, at, title, h1s[0] if h1s else None, canonical, idx) for job, at, title, h1s, canonical, idx in rows]
+    versions = [
+        PageVersion(job, at, title, h1s[0] if h1s else None, canonical, idx)
+        for job, at, title, h1s, canonical, idx in rows
+    ]
     return versions[::-1]

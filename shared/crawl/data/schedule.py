@@ -4,7 +4,7 @@
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 
 from shared.crawl.models import CrawlIn
 from shared.db import SystemSession, TenantSession
@@ -23,7 +23,7 @@ def crawlable_projects(session: SystemSession) -> list[CrawlableProject]:
     return [CrawlableProject(row.tenant_id, row.project_id) for row in rows]
 
 
-def _crawls(session: TenantSession, project_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def _crawls(session: TenantSession, project_id: uuid.UUID) -> Select[Job]:
     return select(Job).where(
         Job.tenant_id == session.tenant_id, Job.project_id == project_id, Job.kind == JobKind.SITE_CRAWL
     )

@@ -166,6 +166,4 @@ def record(
     ]
     if events:
         session.execute(insert(PageChangedEvent), events)
-    return [
-        Recorded(url, page_ids[url], snapshot_ids[url], changes[url]) for url in urls if url in snapshot_ids
-    ]
+    return [Recorded(url, page_ids[url], snapshot_ids[url], changes[url]) for url in urls if url in snapshot_ids]

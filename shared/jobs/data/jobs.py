@@ -104,7 +104,9 @@ def set_errors(session: TenantSession, job_id: uuid.UUID, *, errors: list[dict[s
     session.execute(_job(session, job_id).values(errors=errors, error_count=error_count))
 
 
-def append_errors(session: TenantSession, job_id: uuid.UUID, *, errors: list[dict[str, Any]], count: int, keep: int) -> None:
+def append_errors(
+    session: TenantSession, job_id: uuid.UUID, *, errors: list[dict[str, Any]], count: int, keep: int
+) -> None:
     """Add errors to those the job has, keeping the first ``keep`` and counting them all."""
     session.execute(
         _job(session, job_id).values(
