@@ -80,7 +80,7 @@ CATEGORIES = (
 )  # fmt: skip
 
 # model years and editions, to name more products than the models above when the catalogue is scaled
-EDITIONS = ("", "GTX", "Pro", "Lite", "Women's", "Wide", "Mid", "2", "3", "SL", "Plus", "XT")
+EDITIONS = ("", "2", "Pro", "Lite", "3", "SL", "Plus", "XT", "4", "Ultra", "Max", "Trail")
 
 BRAND_SITES = {
     "Salomon": "https://www.salomon.com/",
