@@ -151,6 +151,8 @@ ARTICLE_TITLES = (
     "Wild Camping in {place_title}: A {season} Guide",
     "{route} on a Budget: Gear, Huts and Food",
     "Our Team's {season} Gear List for {place_title}",
+    "{route} in {season}: Conditions, Crowds and Kit",
+    "A {season} Weekend in {town}",
 )
 
 # the buying guides at /guides/: (slug, title, keyword, category slug the guide is about)

@@ -190,10 +190,14 @@ def _profile(site_url: str, config: SyntheticConfig) -> _Profile:
         if text not in texts:
             texts[text] = (page, is_brand)
             brands += is_brand
-    # brand queries lean towards the head of the distribution, as they do on real properties
-    ordered = sorted(texts.items(), key=lambda item: rng.random() * (0.3 if item[1][1] else 1.0))
+    # pages' own phrases and brand queries lean towards the head of the distribution, as on real properties
+    heads = len({phrase for phrase in phrases if phrase is not None})
+    ordered = sorted(
+        enumerate(texts.items()),
+        key=lambda item: rng.random() * (0.2 if item[0] < heads else 0.3 if item[1][1][1] else 1.0),
+    )
     queries = []
-    for rank, (text, (page, is_brand)) in enumerate(ordered):
+    for rank, (_, (text, (page, is_brand))) in enumerate(ordered):
         weight = 1 / (rank + 1) ** config.zipf_exponent
         position = rng.uniform(1.0, 2.5) if is_brand else min(95.0, rng.lognormvariate(math.log(12), 0.8))
         queries.append(_Query(text, weight, position, page, is_brand))
