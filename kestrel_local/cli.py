@@ -224,7 +224,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     event = json.loads(Path(args.event).read_text()) if args.event != "-" else json.load(sys.stdin)
     overrides = function_overrides(
-        runtime.app_database_url, runtime.aws_endpoint, settings, search_console=runtime.search_console
+        runtime.app_database_url,
+        runtime.aws_endpoint,
+        settings,
+        search_console=runtime.search_console,
+        demo_site=runtime.demo_site,
     )
     environments = Environments({args.function: spec.functions[args.function]}, overrides, paths.logs)
     try:

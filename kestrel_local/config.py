@@ -18,6 +18,8 @@ class LocalSettings(BaseSettings):
     api_port: int = 3000
     identity_port: int = 3001
     search_console_port: int = 3002
+    # The demo website (kestrel_local.demo_site) over HTTPS; the functions reach it through a pinned-host map.
+    demo_site_port: int = 3003
     region: str = "eu-west-1"
     database_name: str = "kestrel"
     audience: str = "https://api.kestrel.local"

@@ -14,12 +14,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 
 from kestrel_local.alarms import AlarmEvaluator, LiveMetrics
 from kestrel_local.buckets_state import restore_buckets, save_buckets
 from kestrel_local.config import PROJECT_ROOT, LocalSettings
+from kestrel_local.demo_site import DemoSiteServer
 from kestrel_local.environments import Environments
 from kestrel_local.gateway import Gateway
 from kestrel_local.identity import LocalIdentity
@@ -87,6 +89,10 @@ class StatePaths:
     def postgres(self) -> Path:
         return self.root / "postgres"
 
+    @property
+    def demo_site_ca(self) -> Path:
+        return self.root / "demo-site-ca.pem"
+
 
 @dataclass(frozen=True)
 class SearchConsoleEndpoints:
@@ -94,6 +100,22 @@ class SearchConsoleEndpoints:
 
     api_base_url: str
     token_uri: str
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """How the functions reach the demo website: its hosts pinned to a local address, and the CA to trust."""
+
+    url: str
+    hosts: tuple[str, ...]
+    address: str  # host:port
+    ca_file: str
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "KESTREL_CRAWL_PINNED_HOSTS": json.dumps(dict.fromkeys(self.hosts, self.address)),
+            "KESTREL_CRAWL_CA_FILE": self.ca_file,
+        }
 
 
 @dataclass(frozen=True)
@@ -111,12 +133,24 @@ class Runtime:
     started_at: float
     search_console_api: str = ""
     search_console_token_uri: str = ""
+    demo_site_url: str = ""
+    demo_site_address: str = ""
+    demo_site_ca_file: str = ""
 
     @property
     def search_console(self) -> SearchConsoleEndpoints | None:
         if not self.search_console_api:
             return None
         return SearchConsoleEndpoints(self.search_console_api, self.search_console_token_uri)
+
+    @property
+    def demo_site(self) -> DemoSite | None:
+        www = urlsplit(self.demo_site_url).hostname
+        if not www:
+            return None
+        return DemoSite(
+            self.demo_site_url, (www, www.removeprefix("www.")), self.demo_site_address, self.demo_site_ca_file
+        )
 
     @classmethod
     def read(cls, paths: StatePaths) -> "Runtime":
@@ -131,6 +165,7 @@ def function_overrides(
     settings: LocalSettings,
     *,
     search_console: SearchConsoleEndpoints | None = None,
+    demo_site: DemoSite | None = None,
 ) -> dict[str, str]:
     """What differs for a function between AWS and this machine: endpoints and credentials, nothing else."""
     overrides = {
@@ -145,6 +180,8 @@ def function_overrides(
     if search_console is not None:
         overrides["KESTREL_GSC_API_BASE_URL"] = search_console.api_base_url
         overrides["KESTREL_GSC_TOKEN_URI"] = search_console.token_uri
+    if demo_site is not None:
+        overrides.update(demo_site.environment())
     overrides.update(settings.function_environment)
     if settings.sentry_dsn:
         overrides["KESTREL_SENTRY_DSN"] = settings.sentry_dsn
@@ -202,6 +239,7 @@ class LocalStack:
         # The local Search Console stand-in (None when settings point at the real API).
         self.search_console: SearchConsoleServer | None = None
         self.search_console_endpoints: SearchConsoleEndpoints | None = None
+        self.demo_site: DemoSiteServer | None = None
         self._status_stop = threading.Event()
         self._status_thread: threading.Thread | None = None
 
@@ -222,6 +260,9 @@ class LocalStack:
         if not settings.aws_endpoint_url:
             self.moto = start_moto(settings.aws_port)
         self.search_console_endpoints = self._start_search_console()
+        # a new CA each `up`, in the state directory so its path is stable while the stack runs
+        self.demo_site = DemoSiteServer(host=settings.host, port=settings.demo_site_port, ca_file=paths.demo_site_ca)
+        self.demo_site.start()
         configure_process(self.database, self.aws_endpoint, settings, search_console=self.search_console_endpoints)
         from shared.migrate import migrate_to_head
 
@@ -243,7 +284,11 @@ class LocalStack:
         self.environments = Environments(
             self.spec.functions,
             overrides=function_overrides(
-                self.database.app_url, self.aws_endpoint, settings, search_console=self.search_console_endpoints
+                self.database.app_url,
+                self.aws_endpoint,
+                settings,
+                search_console=self.search_console_endpoints,
+                demo_site=self.demo_site_access,
             ),
             log_dir=paths.logs,
         )
@@ -304,6 +349,13 @@ class LocalStack:
         self.search_console = SearchConsoleServer(host=settings.host, port=settings.search_console_port).start()
         return SearchConsoleEndpoints(f"{self.search_console.url}/webmasters/v3", self.search_console.token_uri)
 
+    @property
+    def demo_site_access(self) -> DemoSite | None:
+        site = self.demo_site
+        if site is None:
+            return None
+        return DemoSite(site.site_url, site.catalogue.hosts, site.address, str(site.ca_file))
+
     def _write_runtime(self, api_url: str, issuer: str, database: LocalDatabase) -> None:
         runtime = Runtime(
             pid=os.getpid(),
@@ -317,6 +369,9 @@ class LocalStack:
             started_at=time.time(),
             search_console_api=self.search_console_endpoints.api_base_url if self.search_console_endpoints else "",
             search_console_token_uri=self.search_console_endpoints.token_uri if self.search_console_endpoints else "",
+            demo_site_url=self.demo_site.site_url if self.demo_site else "",
+            demo_site_address=self.demo_site.address if self.demo_site else "",
+            demo_site_ca_file=str(self.demo_site.ca_file) if self.demo_site else "",
         )
         temporary = self.paths.runtime.with_suffix(".tmp")
         temporary.write_text(json.dumps(asdict(runtime), indent=2))
@@ -375,6 +430,8 @@ class LocalStack:
             self.identity.stop()
         if self.search_console:
             self.search_console.stop()
+        if self.demo_site:
+            self.demo_site.stop()
         if self.moto:
             self.moto.stop()
         self.paths.runtime.unlink(missing_ok=True)

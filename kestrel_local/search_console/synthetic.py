@@ -1,7 +1,12 @@
 """Deterministic synthetic Search Console data: the rows of one property for one day and search type.
 
-Seeded by the site URL: a Zipf-distributed vocabulary of brand and non-brand
-queries, pages, countries (ISO 3166 alpha-3, lowercase, as Google returns them),
+Seeded by the site URL. The property is the local demo site's outdoor-gear shop for the
+property's domain (``kestrel_local.demo_site``): its pages are the catalogue's indexable pages
+(scale 1, the site ``make up`` serves; ``SyntheticConfig.pages`` caps them, and a catalogue has fewer
+than the default, about 170) plus one removed product Google still shows; its queries are built
+from the catalogue (each page's own phrase lands on it, so a tracked keyword such as "trail running
+shoes" lands on the page whose title contains it; then modifiers, comparisons, how-to and brand
+queries), Zipf-weighted. Then countries (ISO 3166 alpha-3, lowercase, as Google returns them),
 devices, positions with a position-to-CTR curve, weekly seasonality, and search
 types (mostly web). The rows of one (site, date, search type) are generated on
 demand (a few milliseconds) and only a small LRU cache of days is kept.
@@ -17,20 +22,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-_TOPICS = (
-    "seo", "keyword", "rank", "tracker", "backlink", "audit", "content", "serp", "crawl", "sitemap",
-    "schema", "analytics", "traffic", "search", "console", "meta", "title", "snippet", "index", "link",
-    "competitor", "domain", "authority", "page", "speed", "mobile", "local", "brief", "topic", "cluster",
-    "report", "dashboard", "tool", "checker", "generator", "strategy", "marketing", "blog", "ecommerce",
-    "shopify", "wordpress", "redirect", "canonical", "robots", "txt", "hreflang", "core", "web", "vitals",
+from kestrel_local.demo_site.catalogue import Page, site_catalogue
+from kestrel_local.demo_site.inventory import PLACES
+
+# around a page's phrase: "best trail running shoes for women", "how to clean hiking boots"
+_PREFIXES = ("best", "cheap", "lightweight", "buy", "women's", "men's", "used", "waterproof")
+_SUFFIXES = (
+    "review", "reviews", "sale", "2026", "for women", "for men", "for beginners", "near me", "uk", "price",
+    "size guide", "for wide feet", "discount", "alternatives", "for winter", "for hiking", "vs", "on sale",
 )  # fmt: skip
-_MODIFIERS = (
-    "best", "free", "how to", "what is", "guide", "tutorial", "examples", "template", "2026", "online",
-    "for beginners", "vs", "pricing", "review", "alternative", "checklist", "tips", "software", "api",
-)  # fmt: skip
+_READ_SUFFIXES = ("", "2026", "tips", "reddit", "pdf", "guide", "blog", "itinerary", "map")
+_HOW_TO = ("how to clean", "how to wash", "how to size", "how to break in", "how to store", "what is the best")
+# (suffix, the page it lands on; the home page when the site has no such page)
 _BRAND_SUFFIXES = (
-    "", "login", "pricing", "reviews", "app", "api", "support", "careers", "coupon", "vs", "alternatives",
-    "docs", "sign up", "free trial", "blog", "status", "contact", "download", "integration", "features",
+    ("", "/"), ("", "/"), ("", "/"), ("reviews", "/reviews/"), ("discount code", "/discount-codes/"),
+    ("student discount", "/discount-codes/"), ("sale", "/offers/"), ("returns", "/returns/"),
+    ("delivery", "/shipping/"), ("contact", "/contact/"), ("opening hours", "/stores/"), ("near me", "/stores/"),
+    ("keswick", "/stores/"), ("blog", "/blog/"), ("size guide", "/size-guide/"), ("jobs", "/careers/"),
+    ("login", "/"), ("order tracking", "/"),
 )  # fmt: skip
 _COUNTRIES = (
     ("usa", 30), ("gbr", 9), ("ind", 9), ("deu", 6), ("can", 5), ("fra", 4), ("aus", 4), ("bra", 3),
@@ -43,7 +52,6 @@ _TYPE_SHARES = {"web": 1.0, "image": 0.15, "video": 0.04, "news": 0.03, "discove
 _WEEKDAY = (1.0, 1.06, 1.05, 1.02, 0.94, 0.68, 0.72)  # Monday first: weekends lower
 _CTR_TOP10 = (0.28, 0.155, 0.10, 0.072, 0.054, 0.042, 0.033, 0.027, 0.022, 0.019)
 _APPEARANCES = ("FAQ_RICH_RESULT", "REVIEW_SNIPPET", "VIDEO", "AMP_BLUE_LINK", "PRODUCT_SNIPPETS")
-_SECTIONS = ("blog", "guides", "tools", "features", "docs", "pricing", "compare", "glossary", "templates")
 
 
 def ctr_for_position(position: float) -> float:
@@ -81,6 +89,12 @@ def brand_term(site_url: str) -> str:
     if labels and labels[0] == "www":
         labels = labels[1:]
     return (labels[0] if labels else "brand").replace("-", " ")
+
+
+def site_domain(site_url: str) -> str:
+    """``sc-domain:acme.com``, ``https://www.acme.com/`` → ``acme.com``."""
+    host = site_url.removeprefix("sc-domain:").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    return host.removeprefix("www.")
 
 
 def site_base_url(site_url: str) -> str:
@@ -121,50 +135,71 @@ def _cumulative(weights: Iterable[float]) -> tuple[float, ...]:
     return tuple(out)
 
 
+def _site_pages(site_url: str) -> tuple[list[str], list[Page | None], dict[str, int]]:
+    """The property's pages (URLs under its base), the catalogue page of each, and the index of each path.
+
+    Paths come from the demo catalogue of the property's domain; a URL-prefix property names them under
+    its prefix. The removed product is last (no catalogue page): Google still shows it for a while.
+    """
+    catalogue = site_catalogue(site_domain(site_url))
+    base = site_base_url(site_url)
+    pages: list[Page | None] = list(catalogue.indexable_pages())
+    paths = [page.path for page in pages if page is not None]
+    for url in catalogue.cases["not_found"]:
+        paths.append(url.removeprefix(catalogue.base_url[:-1]))
+        pages.append(None)
+    return [base + path.removeprefix("/") for path in paths], pages, {path: i for i, path in enumerate(paths)}
+
+
 @lru_cache(maxsize=64)
 def _profile(site_url: str, config: SyntheticConfig) -> _Profile:
     rng = random.Random(_seed("profile", site_url))  # noqa: S311 -- deterministic synthetic data
     brand = brand_term(site_url)
-    base = site_base_url(site_url)
-    topics = rng.sample(_TOPICS, k=min(len(_TOPICS), 30))
-    pages = [base]
-    seen_pages = {base}
-    while len(pages) < config.pages:
-        slug = "-".join(rng.sample(topics, k=rng.randint(1, 3)))
-        url = f"{base}{rng.choice(_SECTIONS)}/{slug}"
-        if url not in seen_pages:
-            seen_pages.add(url)
-            pages.append(url)
+    pages, catalogue_pages, index_of = _site_pages(site_url)
+    del pages[config.pages :], catalogue_pages[config.pages :]
+    phrases = [page.keyword if page else None for page in catalogue_pages]
     page_weights = [1 / (i + 1) ** 0.9 for i in range(len(pages))]
     appearance = tuple(_APPEARANCES[rng.randrange(len(_APPEARANCES))] if rng.random() < 0.15 else None for _ in pages)
-    texts: list[tuple[str, bool]] = []
-    seen: set[str] = set()
+    # each page's own phrase first, on that page: the head terms (and the demo's tracked keywords)
+    texts: dict[str, tuple[int, bool]] = {}
+    for index, phrase in enumerate(phrases):
+        if phrase is not None:
+            texts.setdefault(phrase, (index, brand in phrase))
+    # products and categories take modifiers ("best ... for women"); articles and guides are read as titled
+    subjects: dict[bool, list[tuple[str, int]]] = {True: [], False: []}
+    for index, catalogue_page in enumerate(catalogue_pages):
+        if catalogue_page and catalogue_page.keyword and brand not in catalogue_page.keyword:
+            subjects[catalogue_page.kind in ("product", "category")].append((catalogue_page.keyword, index))
+    by_category = _products_by_category(site_url, index_of, len(pages))
+    # "demo outdoor sleeping bags", "demo outdoor salomon speedcross": brand queries for the shop's gear
+    brand_gear = [(phrase, index) for phrase, index in subjects[True] if index < len(pages)]
     brand_target = max(1, int(config.queries * config.brand_share))
     attempts = brands = 0
     while len(texts) < config.queries and attempts < config.queries * 50:
         attempts += 1
-        want_brand = brands < brand_target and rng.random() < config.brand_share * 1.5
-        if want_brand:
-            suffix = rng.choice(_BRAND_SUFFIXES)
-            extra = rng.choice(topics) if rng.random() < 0.5 else ""
+        if brands < brand_target and rng.random() < config.brand_share * 1.5:
+            suffix, landing = rng.choice(_BRAND_SUFFIXES)
+            extra, page = "", index_of.get(landing, 0)
+            if brand_gear and (not suffix or rng.random() < 0.3):
+                extra, page = rng.choice(brand_gear)
             text = " ".join(part for part in (brand, suffix, extra) if part)
+            is_brand = True
         else:
-            words = rng.sample(topics, k=rng.choice((1, 2, 2, 3, 3, 4)))
-            if rng.random() < 0.45:
-                modifier = rng.choice(_MODIFIERS)
-                words = [modifier, *words] if rng.random() < 0.5 else [*words, modifier]
-            text = " ".join(words)
-        if text not in seen:
-            seen.add(text)
-            texts.append((text, want_brand))
-            brands += want_brand
-    # brand queries lean towards the head of the distribution, as they do on real properties
-    texts.sort(key=lambda item: rng.random() * (0.3 if item[1] else 1.0))
+            text, page = _non_brand_query(rng, subjects[True], subjects[False], by_category)
+            is_brand = False
+        if text not in texts:
+            texts[text] = (page, is_brand)
+            brands += is_brand
+    # pages' own phrases and brand queries lean towards the head of the distribution, as on real properties
+    heads = len({phrase for phrase in phrases if phrase is not None})
+    ordered = sorted(
+        enumerate(texts.items()),
+        key=lambda item: rng.random() * (0.2 if item[0] < heads else 0.3 if item[1][1][1] else 1.0),
+    )
     queries = []
-    for rank, (text, is_brand) in enumerate(texts):
+    for rank, (_, (text, (page, is_brand))) in enumerate(ordered):
         weight = 1 / (rank + 1) ** config.zipf_exponent
         position = rng.uniform(1.0, 2.5) if is_brand else min(95.0, rng.lognormvariate(math.log(12), 0.8))
-        page = 0 if is_brand and rng.random() < 0.6 else rng.randrange(len(pages))
         queries.append(_Query(text, weight, position, page, is_brand))
     row_weights = tuple(q.weight**0.5 for q in queries)
     countries = tuple(code for code, _ in _COUNTRIES)
@@ -181,6 +216,44 @@ def _profile(site_url: str, config: SyntheticConfig) -> _Profile:
         row_weights=row_weights,
         row_weight_total=sum(row_weights),
     )
+
+
+def _products_by_category(site_url: str, index_of: dict[str, int], pages: int) -> list[list[tuple[str, int]]]:
+    """Each category's products as (name, page), for "x vs y" queries."""
+    catalogue = site_catalogue(site_domain(site_url))
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for path, page in catalogue.pages.items():
+        index = index_of.get(path)
+        if page.kind == "product" and page.keyword and index is not None and index < pages:
+            groups.setdefault(page.title.split(" | ")[1] if page.title else "", []).append((page.keyword, index))
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def _non_brand_query(
+    rng: random.Random,
+    gear: list[tuple[str, int]],
+    reads: list[tuple[str, int]],
+    by_category: list[list[tuple[str, int]]],
+) -> tuple[str, int]:
+    """A query around one of the site's phrases, and the page it lands on."""
+    roll = rng.random()
+    if roll < 0.08 and by_category:
+        (first, page), (second, _) = rng.sample(rng.choice(by_category), 2)
+        return f"{first} vs {second}", page
+    if roll < 0.2 and reads:
+        phrase, page = rng.choice(reads)
+        return f"{phrase} {rng.choice(_READ_SUFFIXES)}".strip(), page
+    phrase, page = rng.choice(gear)
+    if roll < 0.28:
+        return f"{rng.choice(_HOW_TO)} {phrase}", page
+    words = [phrase]
+    if rng.random() < 0.5:
+        words.insert(0, rng.choice(_PREFIXES))
+    if rng.random() < 0.7:
+        words.append(rng.choice(_SUFFIXES))
+    if rng.random() < 0.15:
+        words.append(f"in {rng.choice(PLACES).name.removeprefix('the ').lower()}")
+    return " ".join(words), page
 
 
 # a raw row: (query, page, country, device, searchAppearance, clicks, impressions, position * impressions)
