@@ -52,7 +52,13 @@ def mint(settings: LocalSettings, runtime: Runtime, *, tenant: str, user: str, p
     )
 
 
-def banner(settings: LocalSettings, runtime: Runtime, project_id: str, backfill_job_id: str | None = None) -> str:
+def banner(
+    settings: LocalSettings,
+    runtime: Runtime,
+    project_id: str,
+    backfill_job_id: str | None = None,
+    crawl_id: str | None = None,
+) -> str:
     from kestrel_local.demo import DEMO_TENANT, DEMO_USER
 
     token = mint(settings, runtime, tenant=DEMO_TENANT, user=DEMO_USER.removeprefix("auth0|"), permissions=None)
@@ -61,6 +67,13 @@ def banner(settings: LocalSettings, runtime: Runtime, project_id: str, backfill_
         "\nThe demo property's Search Console backfill runs in the background (progress and days):\n\n"
         f"  curl -s -H 'Authorization: Bearer {token}' {api}/v1/projects/{project_id}/jobs/{backfill_job_id}\n"
         if backfill_job_id
+        else ""
+    )
+    crawl = (
+        "\nThe demo site's crawl (progress, then its pages and the site audit):\n\n"
+        f"  curl -s -H 'Authorization: Bearer {token}' {api}/v1/projects/{project_id}/crawls/{crawl_id}\n\n"
+        f"  curl -s -H 'Authorization: Bearer {token}' {api}/v1/projects/{project_id}/audit\n"
+        if crawl_id
         else ""
     )
     return (
@@ -75,6 +88,7 @@ def banner(settings: LocalSettings, runtime: Runtime, project_id: str, backfill_
         f"  curl -s -H 'Authorization: Bearer {token}' {api}/v1/projects\n\n"
         f"  curl -s -H 'Authorization: Bearer {token}' '{api}/v1/projects/{project_id}/keywords?tag=brand'\n"
         f"{backfill}"
+        f"{crawl}"
     )
 
 
@@ -93,7 +107,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     stack = LocalStack(settings)
     try:
         stack.start()
-        from kestrel_local.demo import connect_search_console, seed
+        from kestrel_local.demo import connect_search_console, seed, start_demo_crawl
 
         project = seed(Runtime.read(paths).owner_database_url)
         backfill = None
@@ -102,7 +116,17 @@ def cmd_up(args: argparse.Namespace) -> int:
             backfill = connect_search_console(
                 stack.search_console, project.id, backfill_days=settings.demo_backfill_days
             )
-        text = banner(settings, Runtime.read(paths), str(project.id), str(backfill.id) if backfill else None)
+        crawl = None
+        if stack.demo_site is not None:
+            stack.act_as("api_content")
+            crawl = start_demo_crawl(project.id)
+        text = banner(
+            settings,
+            Runtime.read(paths),
+            str(project.id),
+            str(backfill.id) if backfill else None,
+            str(crawl.id) if crawl else None,
+        )
         (paths.root / "banner.txt").write_text(text)
         print(text, flush=True)
         if args.no_wait:

@@ -6,6 +6,8 @@ import uuid
 from kestrel_local.search_console import SearchConsoleServer
 from kestrel_local.tenants import ensure_tenant
 from shared.auth import Principal
+from shared.crawl import crawls
+from shared.crawl.models import CrawlIn, CrawlOut
 from shared.errors import Conflict
 from shared.jobs import project_jobs
 from shared.jobs.models import JobKind, JobOut
@@ -81,3 +83,12 @@ def connect_search_console(server: SearchConsoleServer, project_id: uuid.UUID, *
     yesterday = server.today - dt.timedelta(days=1)
     backfill = SyncIn(start_date=yesterday - dt.timedelta(days=backfill_days - 1), end_date=yesterday)
     return jobs.start_sync(principal, project_id, prop.id, backfill, kind=JobKind.GSC_BACKFILL)
+
+
+def start_demo_crawl(project_id: uuid.UUID) -> CrawlOut:
+    """Crawl the demo site once: the first `up` starts it, later ones show the latest crawl (re-crawls are weekly)."""
+    principal = _principal()
+    earlier = crawls.list_crawls(principal, project_id, limit=1, cursor=None)
+    if earlier.items:
+        return earlier.items[0]
+    return crawls.start(principal, project_id, CrawlIn())

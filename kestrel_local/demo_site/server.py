@@ -59,7 +59,8 @@ class DemoSiteServer(BackgroundHttpServer):
 
     With ``tls`` (the default) it serves a certificate for ``domain`` and ``*.domain`` from a local CA
     whose PEM is written to ``ca_file`` (a temporary file unless a path is given); clients trust that
-    file and connect to this address under the site's host name. ``slow_seconds`` is how long the
+    file and connect to this address under the site's host name. ``latency_seconds`` delays every
+    answer (a far-away server, so that concurrent requests overlap in tests). ``slow_seconds`` is how long the
     catalogue's slow page takes; ``crawl_delay`` is what robots.txt asks for.
     """
 
@@ -74,11 +75,13 @@ class DemoSiteServer(BackgroundHttpServer):
         ca_file: Path | None = None,
         crawl_delay: float = 0.2,
         slow_seconds: float = 1.2,
+        latency_seconds: float = 0.0,
     ) -> None:
         self.catalogue: SiteCatalogue = site_catalogue(domain, scale=scale)
         self.tls = tls
         self.crawl_delay = crawl_delay
         self.slow_seconds = slow_seconds
+        self.latency_seconds = latency_seconds
         self.access_log: list[AccessLogEntry] = []
         self.peak_in_flight: dict[str, int] = {}
         self._in_flight: dict[str, int] = {}
@@ -102,6 +105,7 @@ class DemoSiteServer(BackgroundHttpServer):
                 started = time.monotonic()
                 server._enter(host)
                 try:
+                    time.sleep(server.latency_seconds)
                     response = server._respond(host, self.path)
                 finally:
                     server._leave(host)

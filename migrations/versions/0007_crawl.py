@@ -43,10 +43,11 @@ AS $$
 DECLARE
   v_now timestamptz := clock_timestamp();
   v_next timestamptz;
+  v_delay_ms integer;
   v_slot integer;
 BEGIN
   INSERT INTO crawl_host_pace (host, next_at) VALUES (p_host, v_now) ON CONFLICT (host) DO NOTHING;
-  SELECT p.next_at INTO v_next FROM crawl_host_pace p WHERE p.host = p_host FOR UPDATE;
+  SELECT p.next_at, p.crawl_delay_ms INTO v_next, v_delay_ms FROM crawl_host_pace p WHERE p.host = p_host FOR UPDATE;
   IF v_next > v_now THEN
     RETURN QUERY SELECT NULL::integer, ceil(extract(epoch FROM v_next - v_now) * 1000)::integer;
     RETURN;
@@ -63,7 +64,8 @@ BEGIN
   END IF;
   UPDATE crawl_host_slots s SET leased_until = v_now + make_interval(secs => p_lease_ms / 1000.0)
     WHERE s.host = p_host AND s.slot = v_slot;
-  UPDATE crawl_host_pace p SET next_at = v_now + make_interval(secs => p_interval_ms / 1000.0) WHERE p.host = p_host;
+  UPDATE crawl_host_pace p SET next_at = v_now + make_interval(secs => greatest(p_interval_ms, v_delay_ms) / 1000.0)
+    WHERE p.host = p_host;
   RETURN QUERY SELECT v_slot, 0;
 END
 $$
@@ -78,6 +80,18 @@ AS $$
   UPDATE crawl_host_pace
     SET next_at = greatest(next_at, clock_timestamp() + make_interval(secs => p_backoff_ms / 1000.0))
     WHERE host = p_host AND p_backoff_ms > 0;
+$$
+"""
+
+# The site's own Crawl-delay (robots.txt), for every request to it: pages, sitemaps, redirect hops.
+HOST_CRAWL_DELAY = """
+CREATE FUNCTION kestrel_crawl_host_delay(p_host text, p_delay_ms integer)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+  INSERT INTO crawl_host_pace (host, crawl_delay_ms) VALUES (p_host, p_delay_ms)
+  ON CONFLICT (host) DO UPDATE SET crawl_delay_ms = EXCLUDED.crawl_delay_ms
+  WHERE crawl_host_pace.crawl_delay_ms IS DISTINCT FROM EXCLUDED.crawl_delay_ms;
 $$
 """
 
@@ -107,6 +121,7 @@ def upgrade() -> None:
         "crawl_host_pace",
         sa.Column("host", sa.Text(), nullable=False),
         sa.Column("next_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("crawl_delay_ms", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.PrimaryKeyConstraint("host", name=op.f("pk_crawl_host_pace")),
     )
     op.create_table(
@@ -312,9 +327,10 @@ def upgrade() -> None:
     for table in TABLES:
         protect_tenant_table(table)
     # The politeness tables hold no tenant data and are shared by every crawl: only the functions touch them.
-    for function in (ACQUIRE_HOST, RELEASE_HOST):
+    for function in (ACQUIRE_HOST, RELEASE_HOST, HOST_CRAWL_DELAY):
         op.execute(function)
     for signature in (
+        "kestrel_crawl_host_delay(text, integer)",
         "kestrel_crawl_acquire_host(text, integer, integer, integer)",
         "kestrel_crawl_release_host(text, integer, integer)",
     ):
@@ -336,6 +352,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION kestrel_crawlable_projects()")
     op.execute("DROP POLICY crawl_scheduler ON projects")
     op.execute(f"REVOKE SELECT (tenant_id, id) ON projects FROM {SCHEDULER_ROLE}")
+    op.execute("DROP FUNCTION kestrel_crawl_host_delay(text, integer)")
     op.execute("DROP FUNCTION kestrel_crawl_release_host(text, integer, integer)")
     op.execute("DROP FUNCTION kestrel_crawl_acquire_host(text, integer, integer, integer)")
     for table in TABLES:

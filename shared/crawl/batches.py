@@ -17,6 +17,7 @@ from shared.crawl.data import frontier, snapshots
 from shared.crawl.data.frontier import MAX_ATTEMPTS, Claimed, Discovered
 from shared.crawl.job import CrawlJob
 from shared.crawl.politeness import interval_seconds
+from shared.crawl.ssrf import BlockedAddress
 from shared.crawl.urls import host_of, normalize
 from shared.crawl.visit import Visit, visit
 from shared.db import tenant_transaction
@@ -52,7 +53,10 @@ def run_batch(tenant_id: str, job_id: uuid.UUID) -> bool:
         if not others_busy:
             completion.finish_crawl(tenant_id, job_id)
         return False
-    robots = robots_cache.rules_for(tenant_id, job_id, claimed[0].url, deadline=deadline)
+    try:
+        robots = robots_cache.rules_for(tenant_id, job_id, claimed[0].url, deadline=deadline)
+    except BlockedAddress as exc:  # a host of the site (a subdomain) on a private address: its URLs fail
+        return _record(tenant_id, crawl, [], claimed, [], {}, reason=exc.detail)
     size = batch_size(settings, claimed[0].host, robots.crawl_delay)
     claimed, returned = claimed[:size], claimed[size:]
     exhausted = [c for c in claimed if c.attempts > MAX_ATTEMPTS]
@@ -113,7 +117,10 @@ def _record(
     exhausted: Sequence[Claimed],
     returned: Sequence[Claimed],
     html_keys: dict[str, str],
+    *,
+    reason: str | None = None,
 ) -> bool:
+    """Record the batch; ``exhausted`` URLs failed (for ``reason``, else after too many attempts)."""
     job_id = crawl.job_id
     with tenant_transaction(tenant_id) as session:
         current = crawl_job.load(session, job_id, for_update=True)  # serialises the crawl's batches' admissions
@@ -127,7 +134,7 @@ def _record(
             if exhausted:
                 errors = JobErrors()
                 for c in exhausted:
-                    errors.add_url(c.url, GAVE_UP.format(attempts=c.attempts - 1))
+                    errors.add_url(c.url, reason or GAVE_UP.format(attempts=c.attempts - 1))
                 lifecycle.add_errors(session, job_id, errors)
             progress = completion.progress_of(session, job_id)
             lifecycle.report_progress(

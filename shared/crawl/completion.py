@@ -12,7 +12,8 @@ from shared.jobs import lifecycle
 from shared.observability import logger
 
 
-def progress_of(session: TenantSession, job_id: uuid.UUID) -> CrawlProgress:
+def progress_of(session: TenantSession, job_id: uuid.UUID, *, finished: bool = False) -> CrawlProgress:
+    """Counted from the frontier; a finished crawl is at 100 percent, a running one below it."""
     counts = frontier.counts(session, job_id)
     discovered = sum(counts.values())
     done = counts["fetched"] + counts["failed"] + counts["blocked"]
@@ -22,7 +23,7 @@ def progress_of(session: TenantSession, job_id: uuid.UUID) -> CrawlProgress:
         failed=counts["failed"],
         blocked=counts["blocked"],
         queued=counts["queued"] + counts["claimed"],
-        percent=100 if discovered == 0 else min(99, done * 100 // discovered),
+        percent=100 if finished else 0 if discovered == 0 else min(99, done * 100 // discovered),
     )
 
 
@@ -32,6 +33,7 @@ def finish_crawl(tenant_id: str, job_id: uuid.UUID) -> bool:
         crawl = crawl_job.load(session, job_id, for_update=True)  # one finisher, whichever batch ends last
         if not crawl.live:
             return False
+        audit_data.settle_depths(session, job_id)
         audit_data.count_inlinks(session, job_id)
         pages, links = audit_data.audit_inputs(session, job_id)
         findings = audit(pages, links)

@@ -21,6 +21,7 @@ from shared.crawl.models import (
     ScheduledCrawlMessage,
     StartCrawlMessage,
 )
+from shared.crawl.ssrf import BlockedAddress
 from shared.dates import utc_today
 from shared.db import system_transaction, tenant_transaction
 from shared.jobs import lifecycle
@@ -47,7 +48,12 @@ def start_crawl(message: StartCrawlMessage) -> None:
         crawl = crawl_job.load(session, message.job_id)
         if not crawl.live or not jobs.mark_started(session, message.job_id):
             return
-    found, problems = seeding.seed_urls(message.tenant_id, crawl)
+    try:
+        found, problems = seeding.seed_urls(message.tenant_id, crawl)
+    except BlockedAddress as exc:  # the project's own site: nothing of it can be fetched
+        with tenant_transaction(message.tenant_id) as session:
+            lifecycle.fail(session, message.job_id, f"The site cannot be crawled: {exc.detail}")
+        return
     with tenant_transaction(message.tenant_id) as session:
         crawl = crawl_job.load(session, message.job_id, for_update=True)
         if not crawl.live:

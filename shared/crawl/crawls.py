@@ -12,7 +12,7 @@ from shared.db import TenantSession
 from shared.errors import Conflict, InvalidRequest
 from shared.jobs import lifecycle
 from shared.jobs.data import jobs
-from shared.jobs.models import JobKind, LineError
+from shared.jobs.models import FINISHED_STATUSES, JobKind, LineError
 from shared.jobs.project_jobs import project_job
 from shared.jobs.tables import Job
 from shared.models import Page
@@ -28,7 +28,7 @@ def crawl_out(session: TenantSession, job: Job) -> CrawlOut:
         project_id=job.project_id,
         status=job.status,
         settings=CrawlIn.of_job(job.input),
-        progress=completion.progress_of(session, job.id),
+        progress=completion.progress_of(session, job.id, finished=job.status in FINISHED_STATUSES),
         error_count=job.error_count,
         errors=[LineError.model_validate(item) for item in job.errors],
         failure_reason=job.failure_reason,

@@ -11,6 +11,7 @@ does not make every page of a site "changed".
 import codecs
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from shared.crawl.urls import normalize
+
+# trafilatura logs an ERROR for every page too short to extract from: a fact about the page, not a failure.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 SKIPPED_LINK_SCHEMES = ("javascript:", "mailto:", "tel:")

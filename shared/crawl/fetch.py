@@ -11,6 +11,7 @@ with a code from a closed set, for the audit to report, and the crawl goes on.
 import ssl
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -32,11 +33,20 @@ FetchErrorCode = Literal[
     "redirect_refused",
     "invalid_url",
     "protocol",
+    "host_busy",
 ]
 FETCH_ERROR_CODES: tuple[FetchErrorCode, ...] = get_args(FetchErrorCode)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Retry-After is a promise only on these (RFC 9110 10.2.3); elsewhere it is ignored.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+class HostBusy(Exception):
+    """The host's turn did not come in time (other crawls are pacing it): the URL is tried again later."""
+
+
+def unpaced(url: str) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,8 @@ def _error_code(exc: Exception) -> FetchErrorCode:
         cause = cause.__cause__ or cause.__context__
     if any(isinstance(c, BlockedAddress) for c in causes):
         return "blocked_address"
+    if isinstance(exc, HostBusy):
+        return "host_busy"
     if any(isinstance(c, HostNotFound) for c in causes):
         return "dns"
     if isinstance(exc, httpx.TimeoutException):
@@ -171,11 +183,14 @@ def fetch(
     max_bytes: int,
     max_redirects: int = 10,
     may_follow: Callable[[str], str | None] = never_refuse,
+    pace: Callable[[str], AbstractContextManager[object]] = unpaced,
 ) -> FetchResult:
     """GET ``url`` with ``client`` (a ``guarded_client``), following at most ``max_redirects`` redirects.
 
     ``may_follow(target)`` is asked before each redirect is followed and returns why not (robots, scope)
-    or None. Never raises for a problem of the page: the result's ``error`` says what went wrong.
+    or None. Every request, each redirect hop included, is made inside ``pace(its URL)``: the crawl's turn
+    at that host (which raises ``HostBusy`` when the turn does not come in time). Never raises for a
+    problem of the page: the result's ``error`` says what went wrong.
     """
     started = time.perf_counter()
     answer = _Answer(url)
@@ -191,7 +206,7 @@ def fetch(
     while target is not None:
         next_target: str | None = None
         try:
-            with client.stream("GET", target) as response:
+            with pace(target), client.stream("GET", target) as response:
                 answer = _Answer(target, response.status_code, _joined_headers(response))
                 location = response.headers.get("location")
                 if response.status_code in REDIRECT_STATUSES and location:

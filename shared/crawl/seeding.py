@@ -11,7 +11,7 @@ from shared.crawl.data import seeds
 from shared.crawl.data.frontier import Discovered
 from shared.crawl.fetch import fetch
 from shared.crawl.job import CrawlJob
-from shared.crawl.politeness import turn_at
+from shared.crawl.politeness import pacer
 from shared.crawl.sitemaps import parse_sitemap
 from shared.crawl.urls import host_of, normalize
 from shared.db import TenantSession
@@ -40,7 +40,7 @@ def seed_urls(tenant_id: str, crawl: CrawlJob) -> tuple[list[Discovered], list[s
             found.append(Discovered(normal, host_of(normal), 0))
     rules = robots_cache.rules_for(tenant_id, crawl.job_id, crawl.homepage, deadline=deadline)
     sitemap_urls = rules.sitemaps or [f"{crawl.homepage}sitemap.xml"]
-    sitemaps = read_sitemaps(sitemap_urls, max_urls=crawl.settings.max_pages, deadline=deadline)
+    sitemaps = read_sitemaps(tenant_id, crawl, sitemap_urls, max_urls=crawl.settings.max_pages, deadline=deadline)
     found += [
         Discovered(url, host_of(url), None, in_sitemap=True)
         for url in map(normalize, sitemaps.urls)
@@ -59,17 +59,17 @@ def gsc_seeds(session: TenantSession, crawl: CrawlJob) -> list[Discovered]:
     ]
 
 
-def read_sitemaps(urls: list[str], *, max_urls: int, deadline: float) -> SitemapUrls:
+def read_sitemaps(tenant_id: str, crawl: CrawlJob, urls: list[str], *, max_urls: int, deadline: float) -> SitemapUrls:
     found: list[str] = []
     problems: list[str] = []
-    for sitemap_url, body, problem in _fetch_all(urls, deadline):
+    for sitemap_url, body, problem in _fetch_all(tenant_id, crawl, urls, deadline):
         if problem:
             problems.append(problem)
             continue
         parsed = parse_sitemap(body, url=sitemap_url, max_urls=max_urls)
         problems += [f"{sitemap_url}: {error}" for error in parsed.errors]
         if parsed.kind == "index":
-            for child, child_body, child_problem in _fetch_all(list(parsed.urls), deadline):
+            for child, child_body, child_problem in _fetch_all(tenant_id, crawl, list(parsed.urls), deadline):
                 if child_problem:
                     problems.append(child_problem)
                     continue
@@ -83,21 +83,14 @@ def read_sitemaps(urls: list[str], *, max_urls: int, deadline: float) -> Sitemap
     return SitemapUrls(list(dict.fromkeys(found))[:max_urls], problems)
 
 
-def _fetch_all(urls: list[str], deadline: float) -> Iterator[tuple[str, bytes, str | None]]:
-    settings = settings_of(Crawling)
+def _fetch_all(
+    tenant_id: str, crawl: CrawlJob, urls: list[str], deadline: float
+) -> Iterator[tuple[str, bytes, str | None]]:
+    pace = pacer(settings_of(Crawling), deadline=deadline)
     for url in urls[:MAX_SITEMAPS]:
-        host = host_of(url)
-        with turn_at(
-            host,
-            settings.limit_for(host),
-            crawl_delay=None,
-            lease_seconds=settings.crawl_timeout_seconds * 2,
-            deadline=deadline,
-        ) as turn:
-            if turn is None:
-                yield url, b"", f"{url}: not fetched in time (the site is busy)"
-                continue
-            result = fetch(crawl_job.http_client(), url, max_bytes=MAX_SITEMAP_BYTES)
+        # the sitemap's host's robots.txt first: its Crawl-delay paces the sitemap's fetch too
+        robots_cache.rules_for(tenant_id, crawl.job_id, url, deadline=deadline)
+        result = fetch(crawl_job.http_client(), url, max_bytes=MAX_SITEMAP_BYTES, pace=pace)
         if result.error is not None:
             yield url, b"", f"{url}: {result.error.message}"
         elif result.status != 200:

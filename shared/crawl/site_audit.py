@@ -29,9 +29,7 @@ def site_audit(principal: Principal, project_id: uuid.UUID, *, crawl_id: uuid.UU
         job = jobs.get(session, job_id)
         findings = audit_data.findings_of(session, job_id)
         page_ids = dict(
-            session.execute(
-                select(PageSnapshot.url, PageSnapshot.page_id).where(PageSnapshot.job_id == job_id)
-            ).tuples()
+            session.execute(select(PageSnapshot.url, PageSnapshot.page_id).where(PageSnapshot.job_id == job_id)).all()
         )
         by_code: dict[str, list[Finding]] = defaultdict(list)
         for finding in findings:

@@ -227,6 +227,7 @@ class CrawlHostPace(Base):
     __tablename__ = "crawl_host_pace"
     host: Mapped[str] = mapped_column(Text, primary_key=True)
     next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    crawl_delay_ms: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))  # robots.txt's
 
 
 class CrawlHostSlot(Base):

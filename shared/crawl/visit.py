@@ -15,7 +15,7 @@ import httpx
 from shared.crawl.data.frontier import MAX_ATTEMPTS, Claimed
 from shared.crawl.extract import BLOCKED_BY_ROBOTS, HTML_TYPES, Indexability, PageFacts, extract_page, indexability
 from shared.crawl.fetch import RETRY_AFTER_STATUSES, FetchResult, fetch
-from shared.crawl.politeness import turn_at
+from shared.crawl.politeness import back_off, pacer
 from shared.crawl.robots import RobotsRules
 from shared.crawl.urls import CrawlScope, host_of
 from shared.settings import Crawling
@@ -54,26 +54,20 @@ def visit(
 ) -> Visit:
     if not robots.allows(claimed.url):
         return Visit(claimed, "blocked")
-    limit = settings.limit_for(claimed.host)
-    with turn_at(
-        claimed.host,
-        limit,
-        crawl_delay=robots.crawl_delay,
-        lease_seconds=settings.crawl_timeout_seconds * 2,
-        deadline=deadline,
-    ) as turn:
-        if turn is None:  # the host is busy with other crawls: another batch tries again
-            return Visit(claimed, "retry")
-        result = fetch(
-            client,
-            claimed.url,
-            max_bytes=settings.crawl_max_page_bytes,
-            may_follow=_redirect_rule(scope, robots, claimed.host),
-        )
-        if result.status in RETRY_AFTER_STATUSES:
-            turn.back_off(result.retry_after)
-    if result.status in RETRY_AFTER_STATUSES and claimed.attempts < MAX_ATTEMPTS:
-        return Visit(claimed, "retry", result)
+    pace = pacer(settings, deadline=deadline)
+    result = fetch(
+        client,
+        claimed.url,
+        max_bytes=settings.crawl_max_page_bytes,
+        may_follow=_redirect_rule(scope, robots, claimed.host),
+        pace=pace,
+    )
+    if result.error is not None and result.error.code == "host_busy":  # the site is busy with other crawls
+        return Visit(claimed, "retry")
+    if result.status in RETRY_AFTER_STATUSES:
+        back_off(host_of(result.final_url), result.retry_after)
+        if claimed.attempts < MAX_ATTEMPTS:
+            return Visit(claimed, "retry", result)
     if result.error is not None and result.status is None:
         return Visit(claimed, "failed", result, verdict=indexability(None, None, None, claimed.url))
     facts = None

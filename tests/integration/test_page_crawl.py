@@ -32,6 +32,7 @@ from shared.jobs.models import LIVE_STATUSES, JobStatus
 from shared.projects import projects
 from shared.projects.models import ProjectIn
 from shared.runtime.cache import reset_cached_runtime
+from tests.support.api import ApiClient
 from tests.support.queues import REGION, WorkerQueues, create_worker_queues, deliver, queue_depth, s3, sqs
 from tests.support.tenants import new_tenant
 
@@ -71,12 +72,14 @@ def configured(site: DemoSiteServer, queues: WorkerQueues, **extra: str) -> Iter
         "KESTREL_CRAWL_HOST_LIMIT": json.dumps({"concurrency": 4, "requests_per_second": 100}),
         **extra,
     }
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in settings.items():
-            patch.setenv(name, value)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in settings.items():
+                patch.setenv(name, value)
+            reset_cached_runtime()
+            yield
+    finally:
         reset_cached_runtime()
-        yield
-    reset_cached_runtime()
 
 
 @pytest.fixture(scope="module")
@@ -198,12 +201,14 @@ def test_the_crawl_fetches_every_linked_page_once_and_finishes(env: Env, demo: C
     assert progress.queued == 0
     assert progress.percent == 100
     assert progress.discovered == progress.fetched + progress.failed + progress.blocked
-    # every page of the catalogue is reachable (the orphan through the sitemap) and was recorded
-    for page in env.site.catalogue.pages:
-        assert env.site.catalogue.url(page.path) in demo.pages, page.path
-    # each URL requested once, whatever the concurrency (robots.txt and sitemaps aside)
-    pages_requested = [url for url in demo.requested if "/robots.txt" not in url and "/sitemap" not in url]
-    assert len(pages_requested) == len(set(pages_requested))
+    # every page robots.txt allows is reachable (the orphan through the sitemap) and was recorded
+    catalogue = env.site.catalogue
+    for path in catalogue.pages:
+        assert catalogue.is_disallowed(path) or catalogue.url(path) in demo.pages, path
+    # each URL requested once, whatever the concurrency: only redirect hops are requested again when followed
+    hops = {url for name in ("redirect_chain", "redirect_loop", "apex_redirect") for url in case(env, name)}
+    requested_twice = {url for url in demo.requested if demo.requested.count(url) > 1 and "robots.txt" not in url}
+    assert requested_twice <= hops
     assert {entry.user_agent for entry in env.site.access_log} == {USER_AGENT}
 
 
@@ -354,7 +359,10 @@ def test_crawl_delay_and_the_host_limit_hold_across_concurrent_workers(env: Env)
             drive(polite, project, crawl.id, workers=3)
         www = f"www.{DOMAIN}"
         assert site.peak_in_flight[www] <= 2
-        starts = sorted(entry.started for entry in site.access_log if entry.host == www)
+        # the Crawl-delay is known once the host's robots.txt answered: from then on it holds
+        log = [entry for entry in site.access_log if entry.host == www]
+        robots_read = max(entry.finished for entry in log if entry.target == "/robots.txt")
+        starts = sorted(entry.started for entry in log if entry.started >= robots_read)
         assert len(starts) >= 30
         gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
         assert min(gaps) >= 0.15 * 0.95, f"two requests {min(gaps):.3f} s apart under a 0.15 s Crawl-delay"
@@ -365,7 +373,7 @@ def test_crawl_delay_and_the_host_limit_hold_across_concurrent_workers(env: Env)
 def test_a_429_with_retry_after_backs_the_host_off_and_the_url_is_fetched_later(env: Env) -> None:
     env.site.reset_log()
     project = new_project(env)
-    path = env.site.catalogue.pages[1].path
+    path = next(page.path for page in env.site.catalogue.indexable_pages() if page.path != "/")
     env.site.fail_next(path, 429, times=1, retry_after=2)
     crawl = crawls.start(project.principal, project.id, CrawlIn(max_pages=30))
     drive(env, project, crawl.id)
@@ -431,14 +439,15 @@ def test_max_pages_and_max_depth_bound_the_crawl(env: Env) -> None:
 
 
 def test_a_site_on_a_private_address_is_never_fetched(env: Env) -> None:
-    """``localhost`` resolves to loopback: the crawl records the refusal and fails, nothing is requested."""
-    project = new_project(env, domain="localhost")
+    """A project on a loopback address: the crawl records the refusal and fails; nothing is requested."""
+    project = new_project(env, domain="127.0.0.1")
     crawl = crawls.start(project.principal, project.id, CrawlIn(max_pages=5))
     done = drive(env, project, crawl.id)
     assert done.status == JobStatus.FAILED
-    home = snapshots(project, crawl.id)["https://localhost/"]
-    assert home.error_code == "blocked_address"
-    assert home.status is None
+    assert done.failure_reason is not None
+    assert "127.0.0.1" in done.failure_reason
+    assert "not a public address" in done.failure_reason
+    assert done.progress.fetched == 0
 
 
 def test_a_bad_message_is_quarantined_with_its_reason(env: Env) -> None:
@@ -477,3 +486,82 @@ def test_the_weekly_schedule_crawls_each_project_once_a_week(env: Env) -> None:
     # the weekly crawls of every project of the database, started, are driven to their end
     while deliver_one(env):
         pass
+
+
+# ---------------------------------------------------------------- through api_content's handler
+
+
+@pytest.fixture(scope="module")
+def content_api(env: Env) -> Any:
+    return importlib.import_module("functions.api_content.handler").handler
+
+
+def client(handler: Any, project: Project) -> ApiClient:
+    return ApiClient(handler, "api_content", project.tenant_id, subject="auth0|crawler-test")
+
+
+def test_the_api_lists_pages_filters_them_and_answers_csv(env: Env, demo: Crawled, content_api: Any) -> None:
+    api = client(content_api, demo.project)
+    base = f"/v1/projects/{demo.project.id}"
+    first = api.get(f"{base}/pages", query={"limit": "50"})
+    assert first.status == 200, first.raw
+    urls = [item["url"] for item in first.json["items"]]
+    assert urls == sorted(urls)
+    assert len(urls) == 50
+    assert first.json["next_cursor"]
+    second = api.get(f"{base}/pages", query={"limit": "50", "cursor": first.json["next_cursor"]})
+    assert second.json["items"][0]["url"] > urls[-1]
+    missing_h1 = case(env, "missing_h1")[0]
+    by_issue = api.get(f"{base}/pages", query={"issue": "h1_missing"}).json["items"]
+    assert missing_h1 in [item["url"] for item in by_issue]
+    assert all("h1_missing" in item["issues"] for item in by_issue)
+    not_found = api.get(f"{base}/pages", query={"status": "404"}).json["items"]
+    assert {item["url"] for item in not_found} >= set(case(env, "not_found"))
+    blog = api.get(f"{base}/pages", query={"path_prefix": "/blog/", "indexable": "true"}).json["items"]
+    assert blog
+    assert all("/blog/" in item["url"] and item["indexable"] for item in blog)
+    csv = api.get(f"{base}/pages", query={"format": "csv", "title_contains": "trail running"})
+    assert csv.status == 200
+    assert csv.headers["Content-Type"].startswith("text/csv")
+    header, *rows = csv.raw.strip().splitlines()
+    assert header.startswith("id,crawl_id,url,final_url,status")
+    assert rows
+
+
+def test_the_api_shows_a_page_with_its_links_and_the_audit(env: Env, demo: Crawled, content_api: Any) -> None:
+    api = client(content_api, demo.project)
+    base = f"/v1/projects/{demo.project.id}"
+    home = demo.pages[env.site.catalogue.base_url]
+    page = api.get(f"{base}/pages/{home.page_id}")
+    assert page.status == 200, page.raw
+    detail = page.json
+    assert detail["url"] == home.url
+    assert detail["title_length"] == len(home.title or "")
+    assert any(link["internal"] for link in detail["links"])
+    assert detail["outline"]
+    audit = api.get(f"{base}/audit").json
+    assert audit["crawl_id"] in {str(demo.crawl.id)} | {item["id"] for item in api.get(f"{base}/crawls").json["items"]}
+    severities = [issue["severity"] for issue in audit["issues"]]
+    assert severities == sorted(severities, key=["error", "warning", "notice"].index)
+    assert all(issue["explanation"] and issue["count"] >= len(issue["pages"]) for issue in audit["issues"])
+
+
+def test_the_api_validates_and_isolates_tenants(env: Env, demo: Crawled, content_api: Any) -> None:
+    api = client(content_api, demo.project)
+    base = f"/v1/projects/{demo.project.id}"
+    bad = api.post(f"{base}/crawls", {"max_pages": 0, "include": ["blog"]})
+    assert bad.status == 422
+    over = api.post(f"{base}/crawls", {"max_pages": 20_000})
+    assert over.status == 400
+    assert "10,000" in over.raw
+    stranger = client(content_api, new_project(env, domain="another-outdoor.example.com"))
+    for path in (
+        f"{base}/crawls/{demo.crawl.id}",
+        f"{base}/pages",
+        f"{base}/audit",
+        f"{base}/pages/{next(iter(demo.pages.values())).page_id}",
+    ):
+        assert stranger.get(path).status == 404, path
+    assert stranger.post(f"{base}/crawls/{demo.crawl.id}/cancel").status == 404
+    read_only = api.post(f"{base}/crawls", {}, permissions=("read:projects",))
+    assert read_only.status == 403

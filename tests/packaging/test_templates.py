@@ -72,12 +72,15 @@ def test_every_bucket_is_private_and_tls_only(pkg: PackagedStage) -> None:
 
 
 def test_the_buckets_are_named_after_the_stage_and_expire_what_they_hold(pkg: PackagedStage) -> None:
-    """Uploads and chunks are working copies: each prefix written expires."""
-    prefixes = {"UploadsBucket": "uploads/", "ChunksBucket": "gsc-chunks/"}
+    """Uploads, chunks and crawled HTML are working copies: each prefix written expires."""
+    prefixes = {
+        "UploadsBucket": ("uploads", "uploads/"),
+        "ChunksBucket": ("chunks", "gsc-chunks/"),
+        "RawPagesBucket": ("raw-pages", "raw-html/"),
+    }
     assert set(own_buckets(pkg)) == set(prefixes)
-    for name, prefix in prefixes.items():
+    for name, (kind, prefix) in prefixes.items():
         props = pkg.resources[name]["Properties"]
-        kind = name.removesuffix("Bucket").lower()
         assert props["BucketName"] == {
             "Fn::Join": ["-", [pkg.config["service"], pkg.stage, kind, {"Ref": "AWS::AccountId"}]]
         }

@@ -21,6 +21,9 @@ UNREACHABLE_SETTINGS = {
     "KESTREL_GSC_INGEST_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-ingest",
     "KESTREL_ROLLUP_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-rollup",
     "KESTREL_DLQ_URL": "http://127.0.0.1:9/000000000000/unit-no-dlq",
+    "KESTREL_PAGE_CRAWL_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-page-crawl",
+    "KESTREL_RAW_PAGES_BUCKET": "unit-no-raw-pages",
+    "KESTREL_CRAWL_USER_AGENT": "KestrelBot/1.0 (+https://unit.kestrel.example/bot)",
     "KESTREL_GSC_SECRET_PREFIX": "kestrel/unit/gsc/",
 }
 

@@ -5,12 +5,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shared.crawl.fetch import FETCH_ERROR_CODES, Hop, fetch, media_type, parse_retry_after
+from shared.crawl.fetch import FETCH_ERROR_CODES, Hop, HostBusy, fetch, media_type, parse_retry_after
 from shared.crawl.ssrf import AddressPolicy, guarded_client
 
 SITE = "http://site.test"
@@ -222,7 +223,33 @@ def test_error_codes_are_a_closed_set():
         "redirect_refused",
         "invalid_url",
         "protocol",
+        "host_busy",
     }
+
+
+def test_every_request_redirect_hops_included_takes_its_turn(client):
+    paced: list[str] = []
+
+    @contextmanager
+    def pace(url: str) -> Iterator[None]:
+        paced.append(url)
+        yield
+
+    result = fetch(client, f"{SITE}/chain-0", max_bytes=1000, max_redirects=3, pace=pace)
+    assert paced == [f"{SITE}/chain-{n}" for n in range(4)]
+    assert result.error is not None
+
+
+def test_a_host_whose_turn_does_not_come_is_busy_and_nothing_is_requested(client):
+    def busy(url: str) -> Iterator[None]:
+        raise HostBusy(url)
+
+    _Site.requested.clear()
+    result = fetch(client, f"{SITE}/", max_bytes=1000, pace=contextmanager(busy))
+    assert result.error is not None
+    assert result.error.code == "host_busy"
+    assert result.status is None
+    assert _Site.requested == []
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from shared.crawl.batches import BATCH_SECONDS, batch_size
 from shared.crawl.models import CrawlIn
-from shared.crawl.politeness import MAX_BACKOFF_SECONDS, Turn, interval_seconds
+from shared.crawl.politeness import DEFAULT_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS, backoff_seconds, interval_seconds
 from shared.crawl.robots_cache import product_token
 from shared.settings import Crawling, HostLimit
 
@@ -35,13 +35,10 @@ def test_a_batch_takes_what_the_hosts_pace_lets_it_fetch_in_time() -> None:
 
 
 def test_back_off_honours_retry_after_within_bounds() -> None:
-    turn = Turn("www.example.com", 0)
-    turn.back_off(2)
-    assert turn.backoff_seconds == 2
-    turn.back_off(None)  # no Retry-After: the default, longer
-    assert turn.backoff_seconds == 30
-    turn.back_off(10**6)
-    assert turn.backoff_seconds == MAX_BACKOFF_SECONDS
+    assert backoff_seconds(2) == 2
+    assert backoff_seconds(None) == DEFAULT_BACKOFF_SECONDS  # no Retry-After: the default
+    assert backoff_seconds(10**6) == MAX_BACKOFF_SECONDS
+    assert backoff_seconds(-5) == 0
 
 
 def test_robots_groups_match_the_user_agents_product_token() -> None:

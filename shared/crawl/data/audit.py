@@ -16,6 +16,20 @@ from shared.jobs.tables import Job
 AUDITED = (JobStatus.SUCCEEDED, JobStatus.SUCCEEDED_WITH_ERRORS)
 
 
+def settle_depths(session: TenantSession, job_id: uuid.UUID) -> None:
+    """Each page's depth as the whole crawl found it (a page fetched from a sitemap before a link reached it)."""
+    session.execute(
+        text(
+            """
+            UPDATE page_snapshots s SET depth = f.depth
+            FROM crawl_frontier f
+            WHERE s.job_id = :job_id AND f.job_id = :job_id AND f.url = s.url AND s.depth IS DISTINCT FROM f.depth
+            """
+        ),
+        {"job_id": job_id},
+    )
+
+
 def count_inlinks(session: TenantSession, job_id: uuid.UUID) -> None:
     """Each page's inlinks: the distinct other pages of the crawl linking to it."""
     session.execute(
@@ -69,7 +83,7 @@ def audit_inputs(session: TenantSession, job_id: uuid.UUID) -> tuple[list[AuditP
             select(PageSnapshot.url, PageLink.target_url)
             .join(PageSnapshot, PageSnapshot.id == PageLink.snapshot_id)
             .where(PageLink.job_id == job_id, PageLink.internal)
-        ).tuples()
+        ).all()
     ]
     return pages, links
 
@@ -89,7 +103,7 @@ def findings_of(session: TenantSession, job_id: uuid.UUID) -> list[Finding]:
         select(CrawlIssue.code, CrawlIssue.url, CrawlIssue.detail)
         .where(CrawlIssue.job_id == job_id)
         .order_by(CrawlIssue.code, CrawlIssue.url)
-    ).tuples()
+    ).all()
     return [Finding(code, url, detail) for code, url, detail in rows]
 
 
@@ -98,7 +112,7 @@ def page_states(session: TenantSession, job_id: uuid.UUID) -> dict[str, PageStat
         select(
             PageSnapshot.url, PageSnapshot.title, PageSnapshot.h1s, PageSnapshot.canonical, PageSnapshot.indexable
         ).where(PageSnapshot.job_id == job_id)
-    ).tuples()
+    ).all()
     return {
         url: PageState(title, h1s[0] if h1s else None, canonical, indexable)
         for url, title, h1s, canonical, indexable in rows

@@ -10,13 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.crawl.tables import FrontierUrl
 from shared.db import TenantSession
 
 MAX_ATTEMPTS = 3
+_FRONTIER: Table = FrontierUrl.__table__  # type: ignore[assignment]  # executemany updates by URL go through Core (the ORM's bulk path wants whole keys)
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,10 @@ def admit(session: TenantSession, job_id: uuid.UUID, found: Sequence[Discovered]
             updates.append({"u": url, "d": depth, "s": flags[0], "g": flags[1]})
     if updates:
         session.execute(
-            update(FrontierUrl)
-            .where(FrontierUrl.job_id == job_id, FrontierUrl.url == bindparam("u"))
+            update(_FRONTIER)
+            .where(_FRONTIER.c.job_id == job_id, _FRONTIER.c.url == bindparam("u"))
             .values(depth=bindparam("d"), in_sitemap=bindparam("s"), in_search_console=bindparam("g")),
             updates,
-            execution_options={"synchronize_session": False},
         )
     room = max_pages - size(session, job_id)
     new = [item for url, item in merged.items() if url not in existing]
@@ -151,11 +151,10 @@ def settle(session: TenantSession, job_id: uuid.UUID, outcomes: Iterable[tuple[s
     values = [{"u": url, "s": state} for url, state in outcomes]
     if values:
         session.execute(
-            update(FrontierUrl)
-            .where(FrontierUrl.job_id == job_id, FrontierUrl.url == bindparam("u"))
+            update(_FRONTIER)
+            .where(_FRONTIER.c.job_id == job_id, _FRONTIER.c.url == bindparam("u"))
             .values(state=bindparam("s"), claimed_until=None),
             values,
-            execution_options={"synchronize_session": False},
         )
 
 

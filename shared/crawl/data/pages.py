@@ -61,7 +61,7 @@ def issue_codes(session: TenantSession, job_id: uuid.UUID, urls: Sequence[str]) 
         select(CrawlIssue.url, CrawlIssue.code)
         .where(CrawlIssue.job_id == job_id, CrawlIssue.url.in_(urls))
         .order_by(CrawlIssue.url, CrawlIssue.code)
-    ).tuples()
+    ).all()
     for url, code in rows:
         codes.setdefault(url, []).append(code)
     return codes
@@ -106,7 +106,7 @@ def history(session: TenantSession, page_id: uuid.UUID, *, limit: int = 20) -> l
         .where(PageSnapshot.tenant_id == session.tenant_id, PageSnapshot.page_id == page_id)
         .order_by(PageSnapshot.created_at.desc())
         .limit(limit)
-    ).tuples()
+    ).all()
     versions = [
         PageVersion(job, at, title, h1s[0] if h1s else None, canonical, idx)
         for job, at, title, h1s, canonical, idx in rows

@@ -32,3 +32,9 @@ def release(host: str, slot: int, *, backoff_ms: int = 0) -> None:
             text("SELECT kestrel_crawl_release_host(:host, :slot, :backoff_ms)"),
             {"host": host, "slot": slot, "backoff_ms": backoff_ms},
         )
+
+
+def set_crawl_delay(host: str, delay_ms: int) -> None:
+    """The Crawl-delay ``host``'s robots.txt asks of us (0: none), applied to every request to it."""
+    with system_transaction() as session:
+        session.execute(text("SELECT kestrel_crawl_host_delay(:host, :delay_ms)"), {"host": host, "delay_ms": delay_ms})

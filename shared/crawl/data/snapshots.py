@@ -11,6 +11,26 @@ from shared.crawl.tables import CrawledPage, PageChangedEvent, PageLink, PageSna
 from shared.crawl.visit import Visit
 from shared.db import TenantSession
 
+# A multi-row INSERT wants the same columns in every row: pages without facts (errors, redirects, PDFs) have these.
+_NO_FACTS: dict[str, object] = {
+    "canonical": None,
+    "canonical_source": None,
+    "meta_robots": None,
+    "x_robots_tag": None,
+    "title": None,
+    "meta_description": None,
+    "h1s": [],
+    "outline": [],
+    "lang": None,
+    "hreflang": [],
+    "jsonld_types": [],
+    "open_graph": {},
+    "main_text": None,
+    "word_count": None,
+    "content_hash": None,
+    "images_without_alt": [],
+}
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -67,7 +87,7 @@ def record(
                     "crawled_at": func.now(),
                 },
             ).returning(CrawledPage.url, CrawledPage.id)
-        ).tuples()
+        ).all()
     )
     snapshot_rows = []
     changes: dict[str, str | None] = {}
@@ -104,6 +124,7 @@ def record(
             "change": change,
             "html_key": html_keys.get(url),
         }
+        row |= _NO_FACTS
         if facts is not None:
             row |= {
                 "canonical": facts.canonical,
@@ -132,7 +153,7 @@ def record(
             .values(snapshot_rows)
             .on_conflict_do_nothing(index_elements=[PageSnapshot.job_id, PageSnapshot.url])
             .returning(PageSnapshot.url, PageSnapshot.id)
-        ).tuples()
+        ).all()
     )
     link_rows = [
         {

@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import cast, func, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
 
 from shared.db import TenantSession
 from shared.errors import NotFound
@@ -110,7 +110,9 @@ def append_errors(
     """Add errors to those the job has, keeping the first ``keep`` and counting them all."""
     session.execute(
         _job(session, job_id).values(
-            errors=func.jsonb_path_query_array(Job.errors.op("||")(cast(errors, JSONB)), f"$[0 to {keep - 1}]"),
+            errors=func.jsonb_path_query_array(
+                Job.errors.op("||")(cast(errors, JSONB)), cast(f"$[0 to {keep - 1}]", JSONPATH)
+            ),
             error_count=Job.error_count + count,
         )
     )
