@@ -6,6 +6,7 @@ from it. Tests see every request in ``access_log`` and the most concurrent reque
 ``peak_in_flight``, and can make the next requests fail with ``fail_next``.
 """
 
+import dataclasses
 import shutil
 import ssl
 import tempfile
@@ -181,6 +182,15 @@ class DemoSiteServer(BackgroundHttpServer):
         """Answer ``status`` (429, 503...) to the next ``times`` requests whose target starts with ``path_prefix``."""
         with self._lock:
             self._failures.append(_Failure(path_prefix, status, times, retry_after))
+
+    def revise(self, path: str, **changes: Any) -> Page:
+        """Edit one page of the site from now on (its title, H1s, paragraphs...), as its owner would between crawls."""
+        with self._lock:
+            page = dataclasses.replace(self.catalogue.pages[path], **changes)
+            pages = {**self.catalogue.pages, path: page}
+            self.catalogue = dataclasses.replace(self.catalogue, pages=pages)
+            self._rendered.pop(path, None)
+        return page
 
     def reset_log(self) -> None:
         with self._lock:

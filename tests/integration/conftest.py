@@ -56,6 +56,10 @@ def platform(
         "KESTREL_GSC_SYNC_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{GSC_SYNC_QUEUE}",
         "KESTREL_GSC_INGEST_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{GSC_INGEST_QUEUE}",
         "KESTREL_ROLLUP_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{ROLLUP_QUEUE}",
+        # the crawl tests create their own queue and bucket (test_page_crawl.py); these name api_content's
+        "KESTREL_PAGE_CRAWL_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/kestrel-test-page-crawl",
+        "KESTREL_RAW_PAGES_BUCKET": "kestrel-test-raw-pages",
+        "KESTREL_CRAWL_USER_AGENT": "KestrelBot/1.0 (+https://test.kestrel.example/bot)",
         "KESTREL_GSC_SECRET_PREFIX": "kestrel/test/gsc/",
         "KESTREL_DB_LOCK_TIMEOUT_MS": "1000",
         "KESTREL_SENTRY_DSN": sentry.dsn,
