@@ -18,7 +18,7 @@ from shared.crawl.models import AuditOut, CrawlIn, CrawlOut, PageDetailOut, Page
 from shared.models import Page
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.reports.export import to_csv
-from shared.runtime.http import create_app, current_principal, lambda_handler, requires
+from shared.runtime.http import Cursor, Limit, create_app, current_principal, lambda_handler, requires
 from shared.settings import CrawlQueue
 
 READ = "read:projects"
@@ -29,8 +29,6 @@ CSV = "text/csv"
 
 app = create_app()
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page.")]
 CrawlId = Annotated[uuid.UUID | None, Query(description="A crawl of the project (default: its latest finished one).")]
 
 

@@ -14,8 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from shared.jobs import project_jobs
 from shared.jobs.models import JobDayOut, JobKind, JobOut, JobStatus
 from shared.models import Page
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from shared.runtime.http import create_app, current_principal, lambda_handler, requires
+from shared.pagination import DEFAULT_LIMIT
+from shared.runtime.http import Cursor, Limit, create_app, current_principal, lambda_handler, requires
 from shared.search_console import connections as gsc_connections
 from shared.search_console import jobs as gsc_jobs
 from shared.search_console.exports import importer
@@ -34,9 +34,6 @@ PROPERTY = "/v1/projects/<project_id>/properties/<property_id>"
 JOBS = "/v1/projects/<project_id>/jobs"
 
 app = create_app()
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page.")]
 
 
 # Search Console connection

@@ -14,7 +14,7 @@ from shared import health
 from shared.jobs import project_jobs
 from shared.jobs.models import JobKind, JobOut
 from shared.models import Page
-from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from shared.pagination import DEFAULT_LIMIT
 from shared.projects import keyword_imports, keywords, projects
 from shared.projects.models import (
     KeywordBulkIn,
@@ -32,16 +32,13 @@ from shared.projects.models import (
     PropertyPatch,
 )
 from shared.runtime import openapi
-from shared.runtime.http import create_app, current_principal, lambda_handler, requires
+from shared.runtime.http import Cursor, Limit, create_app, current_principal, lambda_handler, requires
 from shared.settings import Api, Uploads, settings_of
 
 READ = "read:projects"
 WRITE = "write:projects"
 
 app = create_app()
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page.")]
 
 
 def _no_content() -> Response[None]:

@@ -132,7 +132,7 @@ class PageOut(OutputModel):
     crawled_at: datetime
 
 
-class Hop(OutputModel):
+class HopOut(OutputModel):
     url: str
     status: int
 
@@ -155,7 +155,7 @@ class PageChangeOut(OutputModel):
 class PageDetailOut(PageOut):
     """Everything the crawl recorded about the page, its links, and how it changed across crawls."""
 
-    redirects: list[Hop]
+    redirects: list[HopOut]
     content_type: str | None
     bytes: int
     charset: str | None

@@ -9,7 +9,7 @@ from shared.auth import Principal
 from shared.crawl.data import audit as audit_data
 from shared.crawl.data import pages as pages_data
 from shared.crawl.data.pages import PageFilters
-from shared.crawl.models import Hop, LinkOut, PageChangeOut, PageDetailOut, PageOut
+from shared.crawl.models import HopOut, LinkOut, PageChangeOut, PageDetailOut, PageOut
 from shared.crawl.tables import PageSnapshot
 from shared.db import TenantSession
 from shared.errors import InvalidRequest, NotFound
@@ -113,7 +113,7 @@ def get_page(
         base = page_out(snapshot, issues)
         return PageDetailOut(
             **base.model_dump(),
-            redirects=[Hop(url=hop["url"], status=hop["status"]) for hop in snapshot.redirects],
+            redirects=[HopOut(url=hop["url"], status=hop["status"]) for hop in snapshot.redirects],
             content_type=snapshot.content_type,
             bytes=snapshot.bytes,
             charset=snapshot.charset,

@@ -7,12 +7,13 @@ domain logic, and errors become RFC 9457 problem details.
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -28,8 +29,13 @@ from shared.errors import (
     TransientError,
 )
 from shared.observability import logger, metrics, report_to_sentry, start_observability, tracer
+from shared.pagination import MAX_LIMIT
 from shared.runtime.error_classes import is_outage
 from shared.settings import Api, Database, SettingsModel, require_settings
+
+# The query parameters of every paginated list.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+Cursor = Annotated[str | None, Query(description="`next_cursor` from the previous page.")]
 
 PROBLEM_JSON = "application/problem+json"
 SECURITY_SCHEME = "auth0"

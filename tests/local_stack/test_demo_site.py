@@ -8,17 +8,15 @@ import datetime as dt
 import gzip
 import itertools
 import json
-import ssl
 import threading
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 import pytest
 
@@ -27,35 +25,16 @@ from kestrel_local.demo import DEMO_DOMAIN, DEMO_KEYWORDS, DEMO_SITE_URL
 from kestrel_local.demo_site import DemoSiteServer, SiteCatalogue, render, site_catalogue
 from kestrel_local.search_console import SyntheticConfig, day_rows
 from kestrel_local.stack import DemoSite, function_overrides
+from shared.crawl.ssrf import AddressPolicy, guarded_client
 
 SITE = f"https://www.{DEMO_DOMAIN}"
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
-class _ToServer(httpcore.NetworkBackend):
-    """Connects every host to the demo server's port on 127.0.0.1 (the pinned-host map's job in the crawler)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self._sockets = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        return self._sockets.connect_tcp("127.0.0.1", self.port, timeout, local_address, socket_options)
-
-
 def client_for(server: DemoSiteServer) -> httpx.Client:
-    transport = httpx.HTTPTransport()
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=ssl.create_default_context(cafile=str(server.ca_file)), network_backend=_ToServer(server.port)
-    )
-    return httpx.Client(transport=transport, follow_redirects=False, timeout=30)
+    """The crawler's own SSRF-guarded client, pinned to the server and trusting its CA, as `kestrel up` sets it up."""
+    pinned = dict.fromkeys(server.catalogue.hosts, server.address)
+    return guarded_client(AddressPolicy(pinned=pinned), ca_file=str(server.ca_file), timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -144,13 +123,17 @@ def test_redirect_chain_loop_and_apex(client: httpx.Client, catalogue: SiteCatal
     assert (reply.status_code, reply.headers["location"]) == (301, f"{www}blog/?page=2")
 
 
-def test_not_found_and_unknown_hosts(client: httpx.Client, catalogue: SiteCatalogue) -> None:
+def test_not_found_and_unknown_hosts(server: DemoSiteServer, client: httpx.Client, catalogue: SiteCatalogue) -> None:
     (missing,) = catalogue.cases["not_found"]
     assert client.get(missing).status_code == 404
     (linking,) = catalogue.cases["not_found_linked_from"]
     assert urlsplit(missing).path in links_of(catalogue, urlsplit(linking).path)
-    with pytest.raises(httpx.ConnectError, match=r"not valid for 'elsewhere\.example\.com'"):
-        client.get("https://elsewhere.example.com/")  # the certificate names only the demo domain
+    elsewhere = AddressPolicy(pinned={"elsewhere.example.com": server.address})
+    with (
+        guarded_client(elsewhere, ca_file=str(server.ca_file)) as other,
+        pytest.raises(httpx.ConnectError, match=r"not valid for 'elsewhere\.example\.com'"),
+    ):
+        other.get("https://elsewhere.example.com/")  # the certificate names only the demo domain
     with DemoSiteServer(tls=False) as plain:
         assert httpx.get(plain.url + "/", headers={"Host": "other.example"}).status_code == 421
 
