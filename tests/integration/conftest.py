@@ -24,6 +24,7 @@ CHUNKS_BUCKET = "kestrel-test-chunks"
 GSC_SYNC_QUEUE = "kestrel-test-gsc-sync"
 GSC_INGEST_QUEUE = "kestrel-test-gsc-ingest"
 ROLLUP_QUEUE = "kestrel-test-rollup"
+PAGE_CRAWL_QUEUE = "kestrel-test-page-crawl"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 
@@ -57,7 +58,7 @@ def platform(
         "KESTREL_GSC_INGEST_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{GSC_INGEST_QUEUE}",
         "KESTREL_ROLLUP_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{ROLLUP_QUEUE}",
         # the crawl tests create their own queue and bucket (test_page_crawl.py); these name api_content's
-        "KESTREL_PAGE_CRAWL_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/kestrel-test-page-crawl",
+        "KESTREL_PAGE_CRAWL_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{PAGE_CRAWL_QUEUE}",
         "KESTREL_RAW_PAGES_BUCKET": "kestrel-test-raw-pages",
         "KESTREL_CRAWL_USER_AGENT": "KestrelBot/1.0 (+https://test.kestrel.example/bot)",
         "KESTREL_GSC_SECRET_PREFIX": "kestrel/test/gsc/",
@@ -77,20 +78,20 @@ def platform(
         from shared.migrate import migrate_to_head
 
         migrate_to_head()
-        _create_gsc_resources()
+        _create_queues_and_buckets()
         yield database
         reset_cached_runtime()
 
 
-def _create_gsc_resources() -> None:
-    """The chunks bucket and the sync, ingest and rollup queues the Search Console code sends to (empty at start)."""
+def _create_queues_and_buckets() -> None:
+    """The chunks bucket and the queues the API functions send to (sync, ingest, rollup, crawl; empty at start)."""
     import boto3
 
     boto3.client("s3", region_name=REGION).create_bucket(
         Bucket=CHUNKS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
     )
     sqs = boto3.client("sqs", region_name=REGION)
-    for name in (GSC_SYNC_QUEUE, GSC_INGEST_QUEUE, ROLLUP_QUEUE):
+    for name in (GSC_SYNC_QUEUE, GSC_INGEST_QUEUE, ROLLUP_QUEUE, PAGE_CRAWL_QUEUE):
         sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})
 
 
