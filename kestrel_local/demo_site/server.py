@@ -9,9 +9,11 @@ from it. Tests see every request in ``access_log`` and the most concurrent reque
 import dataclasses
 import shutil
 import ssl
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -133,6 +135,7 @@ class DemoSiteServer(BackgroundHttpServer):
                 return
 
         super().__init__(host, port, Handler, name=f"demo-site-{domain}")
+        self._server.handle_error = _quiet_about_disconnects(self._server.handle_error)  # type: ignore[method-assign,assignment]
         if tls:
             self.ca_file = ca_file or self._temporary_ca_path()
             self._server.socket = self._tls_context(self.ca_file).wrap_socket(
@@ -294,3 +297,14 @@ def _text(status: int, text: str, headers: tuple[tuple[str, str], ...] = ()) -> 
 
 def _redirect(location: str) -> _Response:
     return _Response(301, (("Location", location), ("Content-Type", "text/plain; charset=utf-8")), b"Moved.\n")
+
+
+def _quiet_about_disconnects(report: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """Clients that hang up or refuse the certificate are the client's business; other errors are still printed."""
+
+    def handle_error(request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError | ssl.SSLError):
+            report(request, client_address)
+
+    return handle_error

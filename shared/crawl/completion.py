@@ -1,9 +1,11 @@
 """Finishing a crawl: inlinks, the site audit's findings, and the job's final status, in one transaction."""
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 
 from shared.crawl import job as crawl_job
-from shared.crawl.audit import audit
+from shared.crawl.audit import AuditLink, audit
 from shared.crawl.data import audit as audit_data
 from shared.crawl.data import frontier
 from shared.crawl.models import CrawlProgress
@@ -27,6 +29,15 @@ def progress_of(session: TenantSession, job_id: uuid.UUID, *, finished: bool = F
     )
 
 
+def count_inlinks(links: Sequence[AuditLink]) -> dict[str, int]:
+    """Each target's inlinks: the distinct other pages linking to it."""
+    sources: dict[str, set[str]] = defaultdict(set)
+    for link in links:
+        if link.source_url != link.target_url:
+            sources[link.target_url].add(link.source_url)
+    return {target: len(linking) for target, linking in sources.items()}
+
+
 def finish_crawl(tenant_id: str, job_id: uuid.UUID) -> bool:
     """Audit and finish the crawl unless it already finished (or was cancelled); True when this call did."""
     with tenant_transaction(tenant_id) as session:
@@ -34,8 +45,10 @@ def finish_crawl(tenant_id: str, job_id: uuid.UUID) -> bool:
         if not crawl.live:
             return False
         audit_data.settle_depths(session, job_id)
-        audit_data.count_inlinks(session, job_id)
-        pages, links = audit_data.audit_inputs(session, job_id)
+        links = audit_data.internal_links(session, job_id)
+        inlinks = count_inlinks(links)
+        audit_data.store_inlinks(session, job_id, inlinks)
+        pages = audit_data.audit_pages(session, job_id, inlinks)
         findings = audit(pages, links)
         audit_data.store_findings(session, job_id, findings)
         progress = progress_of(session, job_id)

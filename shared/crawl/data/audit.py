@@ -1,14 +1,14 @@
-"""The site audit's reads and writes: inlinks, the audit's inputs, its findings, and the crawl before this one."""
+"""The site audit's reads and writes: depths and inlinks, the audit's inputs, its findings, and the crawl before."""
 
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.crawl.audit import AuditLink, AuditPage, Finding, PageState
 from shared.crawl.fetch import Hop
-from shared.crawl.tables import CrawlIssue, PageLink, PageSnapshot
+from shared.crawl.tables import CrawlIssue, FrontierUrl, PageLink, PageSnapshot
 from shared.db import TenantSession
 from shared.jobs.models import JobKind, JobStatus
 from shared.jobs.tables import Job
@@ -16,40 +16,47 @@ from shared.jobs.tables import Job
 AUDITED = (JobStatus.SUCCEEDED, JobStatus.SUCCEEDED_WITH_ERRORS)
 
 
+_SNAPSHOTS: Table = PageSnapshot.__table__  # type: ignore[assignment]  # executemany updates go through Core
+
+
 def settle_depths(session: TenantSession, job_id: uuid.UUID) -> None:
     """Each page's depth as the whole crawl found it (a page fetched from a sitemap before a link reached it)."""
-    session.execute(
-        text(
-            """
-            UPDATE page_snapshots s SET depth = f.depth
-            FROM crawl_frontier f
-            WHERE s.job_id = :job_id AND f.job_id = :job_id AND f.url = s.url AND s.depth IS DISTINCT FROM f.depth
-            """
-        ),
-        {"job_id": job_id},
-    )
+    rows = session.execute(
+        select(PageSnapshot.url, FrontierUrl.depth)
+        .join(FrontierUrl, (FrontierUrl.job_id == PageSnapshot.job_id) & (FrontierUrl.url == PageSnapshot.url))
+        .where(PageSnapshot.job_id == job_id, PageSnapshot.depth.is_distinct_from(FrontierUrl.depth))
+    ).all()
+    if rows:
+        session.execute(
+            update(_SNAPSHOTS)
+            .where(_SNAPSHOTS.c.job_id == job_id, _SNAPSHOTS.c.url == bindparam("u"))
+            .values(depth=bindparam("d")),
+            [{"u": url, "d": depth} for url, depth in rows],
+        )
 
 
-def count_inlinks(session: TenantSession, job_id: uuid.UUID) -> None:
-    """Each page's inlinks: the distinct other pages of the crawl linking to it."""
-    session.execute(
-        text(
-            """
-            UPDATE page_snapshots s SET inlinks = c.n
-            FROM (
-              SELECT l.target_url, count(DISTINCT l.snapshot_id) AS n
-              FROM page_links l JOIN page_snapshots src ON src.id = l.snapshot_id
-              WHERE l.job_id = :job_id AND l.internal AND l.target_url <> src.url
-              GROUP BY l.target_url
-            ) c
-            WHERE s.job_id = :job_id AND s.url = c.target_url
-            """
-        ),
-        {"job_id": job_id},
-    )
+def internal_links(session: TenantSession, job_id: uuid.UUID) -> list[AuditLink]:
+    """Every internal link of the crawl, as (linking page, target)."""
+    rows = session.execute(
+        select(PageSnapshot.url, PageLink.target_url)
+        .join(PageSnapshot, PageSnapshot.id == PageLink.snapshot_id)
+        .where(PageLink.job_id == job_id, PageLink.internal)
+    ).all()
+    return [AuditLink(source, target) for source, target in rows]
 
 
-def audit_inputs(session: TenantSession, job_id: uuid.UUID) -> tuple[list[AuditPage], list[AuditLink]]:
+def store_inlinks(session: TenantSession, job_id: uuid.UUID, inlinks: dict[str, int]) -> None:
+    """Each page's inlinks (counted by the caller from ``internal_links``): one statement, every page."""
+    if inlinks:
+        session.execute(
+            update(_SNAPSHOTS)
+            .where(_SNAPSHOTS.c.job_id == job_id, _SNAPSHOTS.c.url == bindparam("u"))
+            .values(inlinks=bindparam("n")),
+            [{"u": url, "n": count} for url, count in inlinks.items()],
+        )
+
+
+def audit_pages(session: TenantSession, job_id: uuid.UUID, inlinks: dict[str, int]) -> list[AuditPage]:
     snapshots = session.scalars(select(PageSnapshot).where(PageSnapshot.job_id == job_id).order_by(PageSnapshot.url))
     pages = [
         AuditPage(
@@ -72,20 +79,12 @@ def audit_inputs(session: TenantSession, job_id: uuid.UUID) -> tuple[list[AuditP
             hreflang=tuple((lang, url) for lang, url in s.hreflang),
             in_sitemap=s.in_sitemap,
             in_search_console=s.in_search_console,
-            inlinks=s.inlinks,
+            inlinks=inlinks.get(s.url, 0),
             response_ms=s.response_ms,
         )
         for s in snapshots
     ]
-    links = [
-        AuditLink(source, target)
-        for source, target in session.execute(
-            select(PageSnapshot.url, PageLink.target_url)
-            .join(PageSnapshot, PageSnapshot.id == PageLink.snapshot_id)
-            .where(PageLink.job_id == job_id, PageLink.internal)
-        ).all()
-    ]
-    return pages, links
+    return pages
 
 
 def store_findings(session: TenantSession, job_id: uuid.UUID, findings: Sequence[Finding]) -> None:
