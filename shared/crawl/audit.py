@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from shared.crawl.extract import HTML_TYPES
-from shared.crawl.fetch import Hop
+from shared.crawl.fetch import HTML_TYPES, Hop
 
 Severity = Literal["error", "warning", "notice"]
 MAX_NAMED = 20  # URLs named in a finding's detail when many share it

@@ -10,8 +10,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from shared import aws
-from shared.crawl import batches, seeding
+from shared.crawl import batches, enqueue, seeding
 from shared.crawl import job as crawl_job
 from shared.crawl.data import frontier
 from shared.crawl.data import schedule as crawl_schedule
@@ -29,17 +28,10 @@ from shared.jobs.data import jobs
 from shared.jobs.models import JobErrors, JobKind
 from shared.observability import logger
 from shared.runtime.work import ByConstruction, RunOnce, Work
-from shared.settings import Crawling, CrawlQueue, settings_of
+from shared.settings import Crawling, settings_of
 
 SCHEDULED_BY = "schedule"
 SCHEDULE_LEASE = dt.timedelta(minutes=5)
-
-
-def enqueue(tenant_id: str, job_id: uuid.UUID, *, start: bool = False, batches_count: int = 1) -> None:
-    """Send the crawl's start, or ``batches_count`` batch messages, to page_crawl's queue."""
-    message = StartCrawlMessage if start else CrawlBatchMessage
-    body = message(tenant_id=tenant_id, job_id=job_id).model_dump_json()
-    aws.send_message_batches(settings_of(CrawlQueue).page_crawl_queue_url, [body] * batches_count)
 
 
 def start_crawl(message: StartCrawlMessage) -> None:
@@ -68,12 +60,12 @@ def start_crawl(message: StartCrawlMessage) -> None:
     logger.info(
         "Crawl seeded", extra={"job_id": str(crawl.job_id), "urls": admitted, "sitemap_problems": len(problems)}
     )
-    enqueue(message.tenant_id, message.job_id, batches_count=settings_of(Crawling).crawl_parallel_batches)
+    enqueue.send(message.tenant_id, message.job_id, batches=settings_of(Crawling).crawl_parallel_batches)
 
 
 def crawl_batch(message: CrawlBatchMessage) -> None:
     if batches.run_batch(message.tenant_id, message.job_id):
-        enqueue(message.tenant_id, message.job_id)
+        enqueue.send(message.tenant_id, message.job_id)
 
 
 # ---------------------------------------------------------------- the weekly re-crawl
@@ -118,7 +110,7 @@ def start_scheduled_crawl(unit: ScheduledProjectCrawl) -> None:
         elif not crawl_job.load(session, job.id).live:
             return
         job_id = job.id
-    enqueue(unit.tenant_id, job_id, start=True)
+    enqueue.send(unit.tenant_id, job_id, start=True)
 
 
 # ---------------------------------------------------------------- the worker's units of work

@@ -3,7 +3,7 @@
 import uuid
 
 from shared.auth import Principal
-from shared.crawl import completion, crawler
+from shared.crawl import completion, enqueue
 from shared.crawl.data import schedule as crawl_schedule
 from shared.crawl.models import CrawlIn, CrawlOut
 from shared.crawl.ssrf import check_url
@@ -76,7 +76,7 @@ def start(principal: Principal, project_id: uuid.UUID, data: CrawlIn) -> CrawlOu
             created_by=principal.subject,
         )
         out = crawl_out(session, job)
-    crawler.enqueue(principal.tenant_id, job.id, start=True)  # after the commit: the worker must find the job
+    enqueue.send(principal.tenant_id, job.id, start=True)  # after the commit: the worker must find the job
     return out
 
 

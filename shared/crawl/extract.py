@@ -20,12 +20,12 @@ from typing import Any, Literal, get_args
 import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from shared.crawl.fetch import HTML_TYPES
 from shared.crawl.urls import normalize
 
 # trafilatura logs an ERROR for every page too short to extract from: a fact about the page, not a failure.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 SKIPPED_LINK_SCHEMES = ("javascript:", "mailto:", "tel:")
 # The bots whose robots directives an SEO audit reads: every bot's, and Google's.
 ROBOTS_META_NAMES = ("robots", "googlebot")

@@ -37,6 +37,7 @@ FetchErrorCode = Literal[
 ]
 FETCH_ERROR_CODES: tuple[FetchErrorCode, ...] = get_args(FetchErrorCode)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})  # the answers that are pages to read
 # Retry-After is a promise only on these (RFC 9110 10.2.3); elsewhere it is ignored.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 

@@ -13,8 +13,8 @@ from typing import Literal
 import httpx
 
 from shared.crawl.data.frontier import MAX_ATTEMPTS, Claimed
-from shared.crawl.extract import BLOCKED_BY_ROBOTS, HTML_TYPES, Indexability, PageFacts, extract_page, indexability
-from shared.crawl.fetch import RETRY_AFTER_STATUSES, FetchResult, fetch
+from shared.crawl.extract import BLOCKED_BY_ROBOTS, Indexability, PageFacts, extract_page, indexability
+from shared.crawl.fetch import HTML_TYPES, RETRY_AFTER_STATUSES, FetchResult, fetch
 from shared.crawl.politeness import back_off, pacer
 from shared.crawl.robots import RobotsRules
 from shared.crawl.urls import CrawlScope, host_of
