@@ -1,4 +1,8 @@
-"""Keyset pagination on (created_at, id): stable under inserts, cheap at any depth."""
+"""Keyset pagination on (created_at, id): stable under inserts, cheap at any depth.
+
+A cursor is the last row's key as opaque URL-safe text (``encode_key`` / ``decode_key``); lists
+keyed otherwise (a job's days by date, a crawl's pages by URL) use the same pair.
+"""
 
 import base64
 import json
@@ -15,18 +19,32 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
+BAD_CURSOR = "The cursor is not one this API returned; start again without it."
+
+
+def encode_key(key: str) -> str:
+    """A list's last key as a cursor."""
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def decode_key(cursor: str) -> str:
+    """The key a cursor carries; ``InvalidRequest`` for text this API did not hand out."""
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except ValueError as exc:  # bad base64 and bad UTF-8 are both ValueErrors
+        raise InvalidRequest(BAD_CURSOR) from exc
+
+
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_key(json.dumps([created_at.isoformat(), str(row_id)]))
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, row_id = json.loads(raw)
+        created_at, row_id = json.loads(decode_key(cursor))
         return datetime.fromisoformat(created_at), uuid.UUID(row_id)
     except (ValueError, TypeError) as exc:
-        raise InvalidRequest("The cursor is not one this API returned; start again without it.") from exc
+        raise InvalidRequest(BAD_CURSOR) from exc
 
 
 def keyset_page[M](

@@ -47,12 +47,8 @@ def run_batch(tenant_id: str, job_id: uuid.UUID) -> bool:
         if not crawl.live:
             return False
         claimed = frontier.claim(session, job_id, limit=settings.crawl_batch_size, lease=CLAIM_LEASE)
-    if not claimed:
-        with tenant_transaction(tenant_id) as session:
-            others_busy = frontier.has_live_claims(session, job_id)
-        if not others_busy:
-            completion.finish_crawl(tenant_id, job_id)
-        return False
+    if not claimed:  # all taken, or the rows it saw were being settled by another batch
+        return _finish_or_continue(tenant_id, job_id)
     try:
         robots = robots_cache.rules_for(tenant_id, job_id, claimed[0].url, deadline=deadline)
     except BlockedAddress as exc:  # a host of the site (a subdomain) on a private address: its URLs fail
@@ -77,13 +73,10 @@ def run_batch(tenant_id: str, job_id: uuid.UUID) -> bool:
 
 
 def _store_html(pool: ThreadPoolExecutor, tenant_id: str, crawl: CrawlJob, visits: Sequence[Visit]) -> dict[str, str]:
-    keys = {
-        v.claimed.url: raw_html.key_for(tenant_id, crawl.project_id, crawl.job_id, v.claimed.url)
-        for v in visits
-        if v.html is not None
-    }
-    bodies = {v.claimed.url: v.html for v in visits if v.html is not None}
-    list(pool.map(lambda url: raw_html.store(keys[url], bodies[url] or b""), keys))
+    """Each HTML page's raw bytes to S3 (in parallel); returns the key of each page's object."""
+    pages = [(v.claimed.url, v.html) for v in visits if v.html is not None]
+    keys = {url: raw_html.key_for(tenant_id, crawl.project_id, crawl.job_id, url) for url, _ in pages}
+    list(pool.map(lambda page: raw_html.store(keys[page[0]], page[1]), pages))
     return keys
 
 
@@ -124,11 +117,15 @@ def _record(
     job_id = crawl.job_id
     with tenant_transaction(tenant_id) as session:
         current = crawl_job.load(session, job_id, for_update=True)  # serialises the crawl's batches' admissions
-        recorded = [v for v in visits if v.outcome != "retry"]
+        recorded = [v for v in visits if v.outcome not in ("retry", "busy")]
         snapshots.record(session, project_id=crawl.project_id, job_id=job_id, visits=recorded, html_keys=html_keys)
-        outcomes = [(v.claimed.url, "queued" if v.outcome == "retry" else v.outcome) for v in visits]
-        outcomes += [(c.url, "failed") for c in exhausted] + [(c.url, "queued") for c in returned]
+        outcomes: list[tuple[str, str]] = [(v.claimed.url, v.outcome) for v in recorded]
+        outcomes += [(v.claimed.url, "queued") for v in visits if v.outcome == "retry"]  # an attempt: counted
+        outcomes += [(c.url, "failed") for c in exhausted]
         frontier.settle(session, job_id, outcomes)
+        # never fetched (over the batch's size, or the host busy): not an attempt
+        not_fetched = [c.url for c in returned] + [v.claimed.url for v in visits if v.outcome == "busy"]
+        frontier.give_back(session, job_id, not_fetched)
         if current.live:
             frontier.admit(session, job_id, _discovered(crawl, recorded), max_pages=crawl.settings.max_pages)
             if exhausted:
@@ -148,8 +145,18 @@ def _record(
         extra={"job_id": str(job_id), "visited": len(visits), "host": visits[0].claimed.host if visits else None},
     )
     if not more and current.live:
-        with tenant_transaction(tenant_id) as session:
-            others_busy = frontier.has_live_claims(session, job_id)
-        if not others_busy:
-            completion.finish_crawl(tenant_id, job_id)
+        return _finish_or_continue(tenant_id, job_id)
     return more
+
+
+def _finish_or_continue(tenant_id: str, job_id: uuid.UUID) -> bool:
+    """This batch has nothing to fetch. True when URLs wait to be claimed (the caller sends a batch for them);
+    otherwise the batch that sees no other batch holding URLs audits and finishes the crawl."""
+    with tenant_transaction(tenant_id) as session:
+        waiting = frontier.has_claimable(session, job_id)
+        others_busy = frontier.has_live_claims(session, job_id)
+    if waiting:
+        return True
+    if not others_busy:
+        completion.finish_crawl(tenant_id, job_id)
+    return False

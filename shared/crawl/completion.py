@@ -42,7 +42,8 @@ def finish_crawl(tenant_id: str, job_id: uuid.UUID) -> bool:
     """Audit and finish the crawl unless it already finished (or was cancelled); True when this call did."""
     with tenant_transaction(tenant_id) as session:
         crawl = crawl_job.load(session, job_id, for_update=True)  # one finisher, whichever batch ends last
-        if not crawl.live:
+        # URLs still queued or held (a batch settled them after the caller looked): not the end yet
+        if not crawl.live or frontier.has_claimable(session, job_id) or frontier.has_live_claims(session, job_id):
             return False
         audit_data.settle_depths(session, job_id)
         links = audit_data.internal_links(session, job_id)

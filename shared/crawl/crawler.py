@@ -53,9 +53,8 @@ def start_crawl(message: StartCrawlMessage) -> None:
         found += seeding.gsc_seeds(session, crawl)
         admitted = frontier.admit(session, crawl.job_id, found, max_pages=crawl.settings.max_pages)
         errors = JobErrors()
-        for problem in problems:
-            url, _, reason = problem.partition(": ")
-            errors.add_url(url, reason or problem)
+        for url, reason in problems:
+            errors.add_url(url, reason)
         lifecycle.add_errors(session, crawl.job_id, errors)
     logger.info(
         "Crawl seeded", extra={"job_id": str(crawl.job_id), "urls": admitted, "sitemap_problems": len(problems)}

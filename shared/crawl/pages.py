@@ -1,25 +1,23 @@
 """A project's pages as a crawl saw them (the latest finished crawl unless one is named), for the API."""
 
-import base64
-import binascii
 import itertools
 import uuid
 
 from shared.auth import Principal
+from shared.crawl.audit import page_changes
 from shared.crawl.data import audit as audit_data
 from shared.crawl.data import pages as pages_data
 from shared.crawl.data.pages import PageFilters
 from shared.crawl.models import HopOut, LinkOut, PageChangeOut, PageDetailOut, PageOut
 from shared.crawl.tables import PageSnapshot
 from shared.db import TenantSession
-from shared.errors import InvalidRequest, NotFound
+from shared.errors import NotFound
 from shared.jobs.models import JobKind
 from shared.jobs.project_jobs import project_job
 from shared.models import Page
+from shared.pagination import decode_key, encode_key
 from shared.projects.data import projects
 from shared.tenancy.scope import tenant_scope
-
-TRACKED_FIELDS = ("title", "h1", "canonical", "indexable")
 
 
 def crawl_of(session: TenantSession, project_id: uuid.UUID, crawl_id: uuid.UUID | None) -> uuid.UUID:
@@ -31,19 +29,6 @@ def crawl_of(session: TenantSession, project_id: uuid.UUID, crawl_id: uuid.UUID 
     if latest is None:
         raise NotFound(f"Project {project_id} has no finished crawl yet: start one with POST .../crawls.")
     return latest.id
-
-
-def _cursor(url: str) -> str:
-    return base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
-
-
-def _after(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidRequest("The cursor is not one this API returned; start again without it.") from exc
 
 
 def page_out(snapshot: PageSnapshot, issues: list[str]) -> PageOut:
@@ -79,12 +64,14 @@ def list_pages(
 ) -> Page[PageOut]:
     with tenant_scope(principal) as session:
         job_id = crawl_of(session, project_id, crawl_id)
-        rows = pages_data.page_list(session, job_id, filters, limit=limit, after_url=_after(cursor))
+        rows = pages_data.page_list(
+            session, job_id, filters, limit=limit, after_url=None if cursor is None else decode_key(cursor)
+        )
         more = len(rows) > limit
         rows = rows[:limit]
         issues = pages_data.issue_codes(session, job_id, [row.url for row in rows])
         items = [page_out(row, issues.get(row.url, [])) for row in rows]
-        return Page[PageOut](items=items, next_cursor=_cursor(rows[-1].url) if more and rows else None)
+        return Page[PageOut](items=items, next_cursor=encode_key(rows[-1].url) if more and rows else None)
 
 
 def get_page(
@@ -102,13 +89,12 @@ def get_page(
             PageChangeOut(
                 crawl_id=after.job_id,
                 crawled_at=after.crawled_at,
-                field=field,
-                before=getattr(before, field),
-                after=getattr(after, field),
+                field=change.field,
+                before=change.before,
+                after=change.after,
             )
             for before, after in itertools.pairwise(versions)
-            for field in TRACKED_FIELDS
-            if getattr(before, field) != getattr(after, field)
+            for change in page_changes({snapshot.url: before.state}, {snapshot.url: after.state})
         ]
         base = page_out(snapshot, issues)
         return PageDetailOut(

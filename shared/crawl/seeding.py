@@ -2,7 +2,6 @@
 Search Console knows. Sitemap indexes are followed one level down; gzip sitemaps are read as such."""
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from shared.crawl import job as crawl_job
@@ -15,7 +14,6 @@ from shared.crawl.politeness import pacer
 from shared.crawl.sitemaps import parse_sitemap
 from shared.crawl.urls import host_of, normalize
 from shared.db import TenantSession
-from shared.observability import logger
 from shared.settings import Crawling, settings_of
 
 MAX_SITEMAPS = 50
@@ -26,10 +24,10 @@ SEEDING_SECONDS = 120.0
 @dataclass(frozen=True)
 class SitemapUrls:
     urls: list[str]
-    problems: list[str]
+    problems: list[tuple[str, str]]  # (sitemap URL, what went wrong)
 
 
-def seed_urls(tenant_id: str, crawl: CrawlJob) -> tuple[list[Discovered], list[str]]:
+def seed_urls(tenant_id: str, crawl: CrawlJob) -> tuple[list[Discovered], list[tuple[str, str]]]:
     """Every seed of the crawl, in scope, and what went wrong reading sitemaps (reported on the job)."""
     deadline = time.monotonic() + SEEDING_SECONDS
     scope = crawl.scope
@@ -60,41 +58,31 @@ def gsc_seeds(session: TenantSession, crawl: CrawlJob) -> list[Discovered]:
 
 
 def read_sitemaps(tenant_id: str, crawl: CrawlJob, urls: list[str], *, max_urls: int, deadline: float) -> SitemapUrls:
-    found: list[str] = []
-    problems: list[str] = []
-    for sitemap_url, body, problem in _fetch_all(tenant_id, crawl, urls, deadline):
-        if problem:
-            problems.append(problem)
-            continue
-        parsed = parse_sitemap(body, url=sitemap_url, max_urls=max_urls)
-        problems += [f"{sitemap_url}: {error}" for error in parsed.errors]
-        if parsed.kind == "index":
-            for child, child_body, child_problem in _fetch_all(tenant_id, crawl, list(parsed.urls), deadline):
-                if child_problem:
-                    problems.append(child_problem)
-                    continue
-                child_map = parse_sitemap(child_body, url=child, max_urls=max_urls)
-                problems += [f"{child}: {error}" for error in child_map.errors]
-                found += [url for url in child_map.urls if child_map.kind == "urlset"]
-        else:
-            found += parsed.urls
-        if len(found) >= max_urls:
-            break
-    return SitemapUrls(list(dict.fromkeys(found))[:max_urls], problems)
-
-
-def _fetch_all(
-    tenant_id: str, crawl: CrawlJob, urls: list[str], deadline: float
-) -> Iterator[tuple[str, bytes, str | None]]:
+    """The page URLs of the sitemaps at ``urls``, an index's sitemaps read in turn (one level down, at most
+    ``MAX_SITEMAPS`` files in all)."""
     pace = pacer(settings_of(Crawling), deadline=deadline)
-    for url in urls[:MAX_SITEMAPS]:
+    pending = [(url, True) for url in urls]  # (sitemap, whether it may be an index)
+    found: list[str] = []
+    problems: list[tuple[str, str]] = []
+    read = 0
+    while pending and read < MAX_SITEMAPS and len(found) < max_urls:
+        url, may_be_index = pending.pop(0)
+        read += 1
         # the sitemap's host's robots.txt first: its Crawl-delay paces the sitemap's fetch too
         robots_cache.rules_for(tenant_id, crawl.job_id, url, deadline=deadline)
         result = fetch(crawl_job.http_client(), url, max_bytes=MAX_SITEMAP_BYTES, pace=pace)
         if result.error is not None:
-            yield url, b"", f"{url}: {result.error.message}"
-        elif result.status != 200:
-            yield url, b"", f"{url}: answered {result.status}"
+            problems.append((url, result.error.message))
+            continue
+        if result.status != 200:
+            problems.append((url, f"answered {result.status}"))
+            continue
+        parsed = parse_sitemap(result.body, url=url, max_urls=max_urls)
+        problems += [(url, error) for error in parsed.errors]
+        if parsed.kind == "urlset":
+            found += parsed.urls
+        elif may_be_index:
+            pending += [(child, False) for child in parsed.urls]
         else:
-            logger.debug("Sitemap read", extra={"url": url, "bytes": len(result.body)})
-            yield url, result.body, None
+            problems.append((url, "a sitemap index inside a sitemap index (not followed)"))
+    return SitemapUrls(list(dict.fromkeys(found))[:max_urls], problems)

@@ -20,7 +20,8 @@ from shared.crawl.robots import RobotsRules
 from shared.crawl.urls import CrawlScope, host_of
 from shared.settings import Crawling
 
-Outcome = Literal["fetched", "failed", "blocked", "retry"]
+# retry: fetched, the site asked to come back later (an attempt); busy: not fetched, the host's turn did not come
+Outcome = Literal["fetched", "failed", "blocked", "retry", "busy"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def visit(
         pace=pace,
     )
     if result.error is not None and result.error.code == "host_busy":  # the site is busy with other crawls
-        return Visit(claimed, "retry")
+        return Visit(claimed, "busy")
     if result.status in RETRY_AFTER_STATUSES:
         back_off(host_of(result.final_url), result.retry_after)
         if claimed.attempts < MAX_ATTEMPTS:

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -106,16 +107,17 @@ def findings_of(session: TenantSession, job_id: uuid.UUID) -> list[Finding]:
     return [Finding(code, url, detail) for code, url, detail in rows]
 
 
+STATE_COLUMNS = (PageSnapshot.title, PageSnapshot.h1s, PageSnapshot.canonical, PageSnapshot.indexable)
+
+
+def page_state(row: Any) -> PageState:
+    """What the page's history tracks, from a row selecting a snapshot's ``STATE_COLUMNS``."""
+    return PageState(row.title, row.h1s[0] if row.h1s else None, row.canonical, row.indexable)
+
+
 def page_states(session: TenantSession, job_id: uuid.UUID) -> dict[str, PageState]:
-    rows = session.execute(
-        select(
-            PageSnapshot.url, PageSnapshot.title, PageSnapshot.h1s, PageSnapshot.canonical, PageSnapshot.indexable
-        ).where(PageSnapshot.job_id == job_id)
-    ).all()
-    return {
-        url: PageState(title, h1s[0] if h1s else None, canonical, indexable)
-        for url, title, h1s, canonical, indexable in rows
-    }
+    rows = session.execute(select(PageSnapshot.url, *STATE_COLUMNS).where(PageSnapshot.job_id == job_id)).all()
+    return {row.url: page_state(row) for row in rows}
 
 
 def latest_audited(session: TenantSession, project_id: uuid.UUID, *, before: uuid.UUID | None = None) -> Job | None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
-from shared.crawl.tables import FrontierUrl
+from shared.crawl.tables import FRONTIER_STATES, FrontierUrl
 from shared.db import TenantSession
 
 MAX_ATTEMPTS = 3
@@ -41,6 +41,18 @@ class Claimed:
     in_search_console: bool
 
 
+def _merged(known: Discovered, item: Discovered) -> Discovered:
+    """One URL found twice: the smaller depth (None: none known), and either finding's sitemap/Search Console flags."""
+    depths = [depth for depth in (known.depth, item.depth) if depth is not None]
+    return Discovered(
+        known.url,
+        known.host,
+        min(depths) if depths else None,
+        known.in_sitemap or item.in_sitemap,
+        known.in_search_console or item.in_search_console,
+    )
+
+
 def admit(session: TenantSession, job_id: uuid.UUID, found: Sequence[Discovered], *, max_pages: int) -> int:
     """Add new URLs while the crawl has room; a known URL keeps its state and gains the smaller depth and the
     sitemap/Search Console flags. Returns how many were new. The caller holds the job's row lock, so concurrent
@@ -49,35 +61,24 @@ def admit(session: TenantSession, job_id: uuid.UUID, found: Sequence[Discovered]
         return 0
     merged: dict[str, Discovered] = {}
     for item in found:
-        known = merged.get(item.url)
-        if known is not None:
-            depths = [d for d in (known.depth, item.depth) if d is not None]
-            item = Discovered(
-                item.url,
-                item.host,
-                min(depths) if depths else None,
-                known.in_sitemap or item.in_sitemap,
-                known.in_search_console or item.in_search_console,
-            )
-        merged[item.url] = item
-    urls = list(merged)
+        merged[item.url] = _merged(merged[item.url], item) if item.url in merged else item
     existing = {
-        row.url: row
+        row.url: Discovered(row.url, row.host, row.depth, row.in_sitemap, row.in_search_console)
         for row in session.execute(
-            select(FrontierUrl.url, FrontierUrl.depth, FrontierUrl.in_sitemap, FrontierUrl.in_search_console).where(
-                FrontierUrl.job_id == job_id, FrontierUrl.url.in_(urls)
-            )
+            select(
+                FrontierUrl.url,
+                FrontierUrl.host,
+                FrontierUrl.depth,
+                FrontierUrl.in_sitemap,
+                FrontierUrl.in_search_console,
+            ).where(FrontierUrl.job_id == job_id, FrontierUrl.url.in_(list(merged)))
         )
     }
     updates = []
-    for url, item in merged.items():
-        row = existing.get(url)
-        if row is None:
-            continue
-        depth = row.depth if item.depth is None else item.depth if row.depth is None else min(row.depth, item.depth)
-        flags = (row.in_sitemap or item.in_sitemap, row.in_search_console or item.in_search_console)
-        if depth != row.depth or flags != (row.in_sitemap, row.in_search_console):
-            updates.append({"u": url, "d": depth, "s": flags[0], "g": flags[1]})
+    for url, known in existing.items():
+        combined = _merged(known, merged[url])
+        if combined != known:
+            updates.append({"u": url, "d": combined.depth, "s": combined.in_sitemap, "g": combined.in_search_console})
     if updates:
         session.execute(
             update(_FRONTIER)
@@ -158,13 +159,37 @@ def settle(session: TenantSession, job_id: uuid.UUID, outcomes: Iterable[tuple[s
         )
 
 
+def give_back(session: TenantSession, job_id: uuid.UUID, urls: Sequence[str]) -> None:
+    """Return claimed URLs that were not fetched (over the batch's size, or the host was busy): queued again, and
+    the claim does not count as an attempt."""
+    if urls:
+        session.execute(
+            update(_FRONTIER)
+            .where(_FRONTIER.c.job_id == job_id, _FRONTIER.c.url.in_(list(urls)), _FRONTIER.c.state == "claimed")
+            .values(state="queued", claimed_until=None, attempts=_FRONTIER.c.attempts - 1)
+        )
+
+
 def counts(session: TenantSession, job_id: uuid.UUID) -> dict[str, int]:
     """URLs per state (every state present, zero when none)."""
     rows = session.execute(
         select(FrontierUrl.state, func.count()).where(FrontierUrl.job_id == job_id).group_by(FrontierUrl.state)
     ).all()
     found = {state: int(count) for state, count in rows}
-    return {state: found.get(state, 0) for state in ("queued", "claimed", "fetched", "failed", "blocked")}
+    return {state: found.get(state, 0) for state in FRONTIER_STATES}
+
+
+def has_claimable(session: TenantSession, job_id: uuid.UUID) -> bool:
+    """Whether a URL waits to be claimed: queued, or claimed under a lease that ended (its batch died)."""
+    return bool(
+        session.scalar(
+            select(func.count()).where(
+                FrontierUrl.job_id == job_id,
+                (FrontierUrl.state == "queued")
+                | ((FrontierUrl.state == "claimed") & (FrontierUrl.claimed_until < func.now())),
+            )
+        )
+    )
 
 
 def has_live_claims(session: TenantSession, job_id: uuid.UUID) -> bool:
@@ -176,10 +201,3 @@ def has_live_claims(session: TenantSession, job_id: uuid.UUID) -> bool:
             )
         )
     )
-
-
-def sources(session: TenantSession, job_id: uuid.UUID, urls: Sequence[str]) -> dict[str, FrontierUrl]:
-    return {
-        row.url: row
-        for row in session.scalars(select(FrontierUrl).where(FrontierUrl.job_id == job_id, FrontierUrl.url.in_(urls)))
-    }

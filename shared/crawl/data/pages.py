@@ -3,12 +3,14 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, select
 
+from shared.crawl.audit import PageState
+from shared.crawl.data.audit import STATE_COLUMNS, page_state
 from shared.crawl.tables import CrawlIssue, PageLink, PageSnapshot
 from shared.db import TenantSession
-from shared.jobs.tables import Job
 
 
 @dataclass(frozen=True)
@@ -83,32 +85,19 @@ def links_of(session: TenantSession, snapshot_id: uuid.UUID) -> list[PageLink]:
 
 @dataclass(frozen=True)
 class PageVersion:
+    """What one crawl saw of a page's tracked fields."""
+
     job_id: uuid.UUID
-    crawled_at: object
-    title: str | None
-    h1: str | None
-    canonical: str | None
-    indexable: bool
+    crawled_at: datetime
+    state: PageState
 
 
 def history(session: TenantSession, page_id: uuid.UUID, *, limit: int = 20) -> list[PageVersion]:
-    """The page's snapshots in finished-or-running crawls, oldest first (the latest ``limit``)."""
+    """The page's latest ``limit`` snapshots, oldest first."""
     rows = session.execute(
-        select(
-            PageSnapshot.job_id,
-            PageSnapshot.created_at,
-            PageSnapshot.title,
-            PageSnapshot.h1s,
-            PageSnapshot.canonical,
-            PageSnapshot.indexable,
-        )
-        .join(Job, Job.id == PageSnapshot.job_id)
+        select(PageSnapshot.job_id, PageSnapshot.created_at, *STATE_COLUMNS)
         .where(PageSnapshot.tenant_id == session.tenant_id, PageSnapshot.page_id == page_id)
         .order_by(PageSnapshot.created_at.desc())
         .limit(limit)
     ).all()
-    versions = [
-        PageVersion(job, at, title, h1s[0] if h1s else None, canonical, idx)
-        for job, at, title, h1s, canonical, idx in rows
-    ]
-    return versions[::-1]
+    return [PageVersion(row.job_id, row.created_at, page_state(row)) for row in reversed(rows)]

@@ -1,6 +1,5 @@
 """Reading a sync or backfill job's days, a page at a time, in date order."""
 
-import base64
 import datetime as dt
 import uuid
 
@@ -8,18 +7,19 @@ from sqlalchemy import select
 
 from shared.db import TenantSession
 from shared.errors import InvalidRequest
+from shared.pagination import BAD_CURSOR, decode_key, encode_key
 from shared.search_console.tables import GscJobDay
 
 
 def encode_cursor(day: dt.date) -> str:
-    return base64.urlsafe_b64encode(day.isoformat().encode()).decode().rstrip("=")
+    return encode_key(day.isoformat())
 
 
 def decode_cursor(cursor: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except ValueError as exc:  # bad base64, bad UTF-8 and bad dates are all ValueErrors
-        raise InvalidRequest("The cursor is not one this API returned; start again without it.") from exc
+        return dt.date.fromisoformat(decode_key(cursor))
+    except ValueError as exc:
+        raise InvalidRequest(BAD_CURSOR) from exc
 
 
 def list_page(
