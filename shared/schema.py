@@ -10,6 +10,7 @@ from typing import Any
 
 from shared.crawl import tables as crawl_tables
 from shared.jobs import tables as jobs_tables
+from shared.nlp import tables as nlp_tables
 from shared.orm import Base
 from shared.projects import tables as projects_tables
 from shared.reports import tables as reports_tables
@@ -25,6 +26,7 @@ DOMAIN_TABLES = (
     search_console_tables,
     reports_tables,
     crawl_tables,
+    nlp_tables,
 )
 """Every module that declares tables (importing them registers the tables on ``Base.metadata``)."""
 

@@ -181,6 +181,53 @@ class Crawling(SettingsModel):
         return self.crawl_host_limits.get(host, self.crawl_host_limit)
 
 
+class NlpService(SettingsModel):
+    """The NLP service (``nlp_service/``: spaCy entities, gensim topics) behind its internal load balancer.
+
+    Entity batches are small and quick; a topic fit searches several k and may take minutes, so it has its own
+    timeout, within topic_model's function timeout (900 s).
+    """
+
+    nlp_service_url: str
+    nlp_timeout_seconds: float = Field(default=60.0, gt=0)
+    nlp_fit_timeout_seconds: float = Field(default=840.0, gt=0)
+    # In-invocation retries of an entities request the service did not answer (a redeploy, a task replaced)
+    # before the message goes back to SQS, which redelivers it only after the queue's visibility timeout.
+    nlp_max_attempts: int = Field(default=3, ge=1)
+    nlp_backoff_seconds: float = Field(default=1.0, ge=0)
+
+
+class NlpModels(SettingsModel):
+    """The bucket of the NLP service's storage: the corpora topic_model writes, the models the service writes."""
+
+    nlp_models_bucket: str
+
+
+class NlpEntitiesQueue(SettingsModel):
+    """nlp_entities' queue: for page_crawl (pages changed) and nlp_entities itself (more events to take)."""
+
+    nlp_entities_queue_url: str
+
+
+class TopicQueue(SettingsModel):
+    """topic_model's queue: for the API's refits and nlp_entities' threshold."""
+
+    topic_model_queue_url: str
+
+
+class Topics(SettingsModel):
+    """When a project's topic model is fitted again, and what a fit needs.
+
+    A fit starts when at least ``topic_refit_threshold`` of the project's analysable pages (supported language,
+    at least ``topic_min_words`` words) changed since the current model was fitted, and there are at least
+    ``topic_min_documents`` of them (LDA over a handful of pages finds nothing worth showing).
+    """
+
+    topic_refit_threshold: float = Field(default=0.10, gt=0, le=1)
+    topic_min_documents: int = Field(default=20, ge=5)
+    topic_min_words: int = Field(default=50, ge=1)
+
+
 @cache
 def _read(model: type[SettingsModel]) -> SettingsModel:
     try:

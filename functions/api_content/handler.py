@@ -1,35 +1,84 @@
-"""api_content: site crawls, the pages they saw, and the site audit.
+"""api_content: site crawls, the pages they saw, the site audit, and the pages' entities and topics.
 
-Routes parse and validate (Powertools), check the permission, call the crawl
-domain's logic and shape the response (pages as JSON, or CSV with
-``Accept: text/csv`` or ``?format=csv``). Other tenants' projects, crawls and
-pages answer 404.
+Routes parse and validate (Powertools), check the permission, call the crawl and
+NLP domains' logic and shape the response (lists as JSON, or CSV with
+``Accept: text/csv`` or ``?format=csv``). Other tenants' projects, crawls,
+pages, entities and topics answer 404.
 """
 
 import uuid
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
 
 from shared.crawl import crawls, pages, site_audit
 from shared.crawl.data.pages import PageFilters
 from shared.crawl.models import AuditOut, CrawlIn, CrawlOut, PageDetailOut, PageOut
+from shared.jobs.models import JobOut
 from shared.models import Page
+from shared.nlp import entities, topics
+from shared.nlp.models import (
+    LABEL_DESCRIPTION,
+    EntityOut,
+    EntityPageOut,
+    PageEntitiesOut,
+    PageEntityOut,
+    TopicOut,
+    TopicPageOut,
+    TopicsOut,
+)
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.reports.export import to_csv
 from shared.runtime.http import Cursor, Limit, create_app, current_principal, lambda_handler, requires
-from shared.settings import CrawlQueue
+from shared.settings import CrawlQueue, TopicQueue
 
 READ = "read:projects"
 WRITE = "write:projects"
 CRAWLS = "/v1/projects/<project_id>/crawls"
 PAGES = "/v1/projects/<project_id>/pages"
+ENTITIES = "/v1/projects/<project_id>/entities"
+TOPICS = "/v1/projects/<project_id>/topics"
 CSV = "text/csv"
+CSV_DESCRIPTION = "As CSV with `Accept: text/csv` or `?format=csv` (the next page's cursor in `X-Kestrel-Next-Cursor`)."
 
 app = create_app()
 
 CrawlId = Annotated[uuid.UUID | None, Query(description="A crawl of the project (default: its latest finished one).")]
+Format = Annotated[Literal["json", "csv"] | None, Query(description="`csv` for a CSV download.")]
+
+
+def csv_responses(model: Any) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI answer of a list that also comes as CSV."""
+    return {
+        200: {
+            "description": "A page of the list (JSON), or its rows (CSV).",
+            "content": {"application/json": {"model": model}, CSV: {"schema": {"type": "string"}}},
+        }
+    }
+
+
+def wants_csv(format: str | None) -> bool:
+    return format == "csv" or (format is None and CSV in (app.current_event.headers.get("accept") or "").lower())
+
+
+def listing(result: Page[Any], item_type: type[BaseModel], filename: str, *, as_csv: bool) -> Response[Any]:
+    """A list as JSON, or its items as a CSV download (the next page's cursor in a header)."""
+    if not as_csv:
+        return Response(status_code=200, content_type="application/json", body=result)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if result.next_cursor:
+        headers["X-Kestrel-Next-Cursor"] = result.next_cursor
+    return Response(
+        status_code=200, content_type=f"{CSV}; charset=utf-8", body=to_csv(result.items, item_type), headers=headers
+    )
+
+
+def page_size(limit: int, as_csv: bool) -> int:
+    """A CSV download takes the largest page unless a limit was asked for."""
+    return MAX_LIMIT if as_csv and limit == DEFAULT_LIMIT else limit
 
 
 # Crawls (jobs of kind site_crawl, run by the page_crawl worker)
@@ -82,16 +131,8 @@ def cancel_crawl(project_id: uuid.UUID, crawl_id: uuid.UUID) -> CrawlOut:
     PAGES,
     tags=["pages"],
     summary="The pages a crawl saw",
-    description=(
-        "In URL order, filtered. As CSV with `Accept: text/csv` or `?format=csv` (the next page's cursor in "
-        "`X-Kestrel-Next-Cursor`)."
-    ),
-    responses={
-        200: {
-            "description": "A page of pages (JSON), or its rows (CSV).",
-            "content": {"application/json": {"model": Page[PageOut]}, CSV: {"schema": {"type": "string"}}},
-        }
-    },
+    description=f"In URL order, filtered. {CSV_DESCRIPTION}",
+    responses=csv_responses(Page[PageOut]),
     **requires(READ),
 )
 def list_pages(
@@ -102,28 +143,21 @@ def list_pages(
     issue: Annotated[str | None, Query(description="Only pages with this audit issue code.")] = None,
     path_prefix: Annotated[str | None, Query(description="Only URLs whose path starts with this.")] = None,
     title_contains: Annotated[str | None, Query(description="Only pages whose title contains this text.")] = None,
-    format: Annotated[Literal["json", "csv"] | None, Query(description="`csv` for a CSV download.")] = None,
+    format: Format = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response[Any]:
-    as_csv = format == "csv" or (format is None and CSV in (app.current_event.headers.get("accept") or "").lower())
+    as_csv = wants_csv(format)
     filters = PageFilters(status, indexable, issue, path_prefix, title_contains)
     result = pages.list_pages(
         current_principal(app),
         project_id,
         crawl_id=crawl_id,
         filters=filters,
-        limit=MAX_LIMIT if as_csv and limit == DEFAULT_LIMIT else limit,
+        limit=page_size(limit, as_csv),
         cursor=cursor,
     )
-    if not as_csv:
-        return Response(status_code=200, content_type="application/json", body=result)
-    headers = {"Content-Disposition": f'attachment; filename="pages-{project_id}.csv"'}
-    if result.next_cursor:
-        headers["X-Kestrel-Next-Cursor"] = result.next_cursor
-    return Response(
-        status_code=200, content_type=f"{CSV}; charset=utf-8", body=to_csv(result.items, PageOut), headers=headers
-    )
+    return listing(result, PageOut, f"pages-{project_id}.csv", as_csv=as_csv)
 
 
 @app.get(f"{PAGES}/<page_id>", tags=["pages"], **requires(READ))
@@ -148,4 +182,145 @@ def get_audit(project_id: uuid.UUID, crawl_id: CrawlId = None) -> AuditOut:
     return site_audit.site_audit(current_principal(app), project_id, crawl_id=crawl_id)
 
 
-handler = lambda_handler(app, settings=(CrawlQueue,))
+# Entities and topics (the nlp_entities and topic_model workers fill them)
+
+EntityLabel = Annotated[
+    str | None, Query(pattern=r"^[A-Z_]{2,32}$", description=f"Only this label. {LABEL_DESCRIPTION}")
+]
+
+
+@app.get(
+    ENTITIES,
+    tags=["entities"],
+    summary="The project's top entities",
+    description=(
+        "People, organisations, places, products... the NLP service found in the main text of the project's "
+        "pages (English pages; others are recorded as unsupported), on the most pages first, then the most "
+        f"mentioned. {CSV_DESCRIPTION}"
+    ),
+    responses=csv_responses(Page[EntityOut]),
+    **requires(READ),
+)
+def list_entities(
+    project_id: uuid.UUID,
+    label: EntityLabel = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Only entities whose text contains this.")
+    ] = None,
+    format: Format = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[Any]:
+    as_csv = wants_csv(format)
+    result = entities.list_entities(
+        current_principal(app), project_id, label=label, contains=q, limit=page_size(limit, as_csv), cursor=cursor
+    )
+    return listing(result, EntityOut, f"entities-{project_id}.csv", as_csv=as_csv)
+
+
+@app.get(
+    f"{ENTITIES}/<entity_id>/pages",
+    tags=["entities"],
+    summary="The pages mentioning an entity",
+    description=f"Most mentions first. {CSV_DESCRIPTION}",
+    responses=csv_responses(Page[EntityPageOut]),
+    **requires(READ),
+)
+def list_entity_pages(
+    project_id: uuid.UUID,
+    entity_id: uuid.UUID,
+    format: Format = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[Any]:
+    as_csv = wants_csv(format)
+    result = entities.entity_pages(
+        current_principal(app), project_id, entity_id, limit=page_size(limit, as_csv), cursor=cursor
+    )
+    return listing(result, EntityPageOut, f"entity-{entity_id}-pages.csv", as_csv=as_csv)
+
+
+@app.get(
+    f"{PAGES}/<page_id>/entities",
+    tags=["entities"],
+    summary="A page's entities",
+    description=(
+        "Most mentioned first, with the page's language as the NLP service read it: `supported` false and the "
+        f"`reason` when it is not a language entities are extracted in. {CSV_DESCRIPTION}"
+    ),
+    responses=csv_responses(PageEntitiesOut),
+    **requires(READ),
+)
+def list_page_entities(
+    project_id: uuid.UUID,
+    page_id: uuid.UUID,
+    format: Format = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[Any]:
+    as_csv = wants_csv(format)
+    result = entities.page_entities(
+        current_principal(app), project_id, page_id, limit=page_size(limit, as_csv), cursor=cursor
+    )
+    return listing(result, PageEntityOut, f"page-{page_id}-entities.csv", as_csv=as_csv)
+
+
+@app.get(
+    TOPICS,
+    tags=["topics"],
+    summary="The project's topics",
+    description=(
+        "The current topic model (LDA over the project's analysed pages): how many topics (`k`) and why, its "
+        "coherence, and each topic's top terms with their weights. 404 until a model has been fitted. "
+        f"{CSV_DESCRIPTION}"
+    ),
+    responses=csv_responses(TopicsOut),
+    **requires(READ),
+)
+def list_topics(
+    project_id: uuid.UUID, format: Format = None, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response[Any]:
+    as_csv = wants_csv(format)
+    result = topics.current_topics(current_principal(app), project_id, limit=page_size(limit, as_csv), cursor=cursor)
+    return listing(result, TopicOut, f"topics-{project_id}.csv", as_csv=as_csv)
+
+
+@app.get(
+    f"{TOPICS}/<topic_id>/pages",
+    tags=["topics"],
+    summary="A topic's pages",
+    description=f"The pages of a topic of the current model, heaviest first. {CSV_DESCRIPTION}",
+    responses=csv_responses(Page[TopicPageOut]),
+    **requires(READ),
+)
+def list_topic_pages(
+    project_id: uuid.UUID,
+    topic_id: Annotated[int, Path(ge=0, le=1000, description="A topic of the current model (`id` in `/topics`).")],
+    format: Format = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[Any]:
+    as_csv = wants_csv(format)
+    result = topics.topic_pages(
+        current_principal(app), project_id, topic_id, limit=page_size(limit, as_csv), cursor=cursor
+    )
+    return listing(result, TopicPageOut, f"topic-{topic_id}-pages.csv", as_csv=as_csv)
+
+
+@app.post(
+    f"{TOPICS}/refit",
+    tags=["topics"],
+    status_code=202,
+    summary="Fit the project's topic model again",
+    description=(
+        "A job of kind `topic_model` (follow it at `/jobs/{job_id}`): the analysed pages' texts are fitted anew and "
+        "the result becomes the current model. Models are also refitted on their own once 10% of the analysed "
+        "pages changed. 409 while a fit runs; the job fails with the reason when there are too few pages."
+    ),
+    **requires(WRITE),
+)
+def refit_topics(project_id: uuid.UUID) -> JobOut:
+    return topics.request_refit(current_principal(app), project_id)
+
+
+handler = lambda_handler(app, settings=(CrawlQueue, TopicQueue))

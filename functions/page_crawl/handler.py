@@ -3,7 +3,7 @@
 from shared.crawl import crawler
 from shared.crawl.models import CrawlMessage
 from shared.runtime.worker import Worker
-from shared.settings import Crawling, CrawlQueue, Database, RawPages
+from shared.settings import Crawling, CrawlQueue, Database, NlpEntitiesQueue, RawPages
 
 worker = Worker(
     "page_crawl",
@@ -11,6 +11,6 @@ worker = Worker(
     crawler.run,
     units=crawler.units_of,
     idempotency=crawler.rule_for,
-    settings=(Database, Crawling, CrawlQueue, RawPages),
+    settings=(Database, Crawling, CrawlQueue, RawPages, NlpEntitiesQueue),
 )
 handler = worker.lambda_handler()

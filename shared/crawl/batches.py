@@ -2,7 +2,8 @@
 
 A batch ends by sending the crawl's next batch while URLs remain queued; the
 batch that finds nothing left to fetch and no other batch holding URLs
-finishes the crawl. A cancelled crawl stops at its next batch.
+finishes the crawl. A cancelled crawl stops at its next batch. A batch that recorded new or changed pages tells
+nlp_entities once it committed (the pages wait in the outbox, ``page_changed_events``).
 """
 
 import time
@@ -23,6 +24,7 @@ from shared.crawl.visit import Visit, visit
 from shared.db import tenant_transaction
 from shared.jobs import lifecycle
 from shared.jobs.models import JobErrors
+from shared.nlp import enqueue as nlp_enqueue
 from shared.observability import logger
 from shared.settings import Crawling, settings_of
 
@@ -118,7 +120,9 @@ def _record(
     with tenant_transaction(tenant_id) as session:
         current = crawl_job.load(session, job_id, for_update=True)  # serialises the crawl's batches' admissions
         recorded = [v for v in visits if v.outcome not in ("retry", "busy")]
-        snapshots.record(session, project_id=crawl.project_id, job_id=job_id, visits=recorded, html_keys=html_keys)
+        written = snapshots.record(
+            session, project_id=crawl.project_id, job_id=job_id, visits=recorded, html_keys=html_keys
+        )
         outcomes: list[tuple[str, str]] = [(v.claimed.url, v.outcome) for v in recorded]
         outcomes += [(v.claimed.url, "queued") for v in visits if v.outcome == "retry"]  # an attempt: counted
         outcomes += [(c.url, "failed") for c in exhausted]
@@ -140,6 +144,8 @@ def _record(
             more = progress.queued > 0
         else:
             more = False
+    if any(page.change in snapshots.EMITTED for page in written):  # committed: nlp_entities will find them
+        nlp_enqueue.relay_page_changes(tenant_id, crawl.project_id)
     logger.info(
         "Crawl batch recorded",
         extra={"job_id": str(job_id), "visited": len(visits), "host": visits[0].claimed.host if visits else None},

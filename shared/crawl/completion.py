@@ -11,6 +11,7 @@ from shared.crawl.data import frontier
 from shared.crawl.models import CrawlProgress
 from shared.db import TenantSession, tenant_transaction
 from shared.jobs import lifecycle
+from shared.nlp import enqueue as nlp_enqueue
 from shared.observability import logger
 
 
@@ -59,6 +60,9 @@ def finish_crawl(tenant_id: str, job_id: uuid.UUID) -> bool:
             lifecycle.Outcome(succeeded=progress.fetched, failed=progress.failed),
             counters=progress.model_dump(exclude={"percent"}) | {"issues": len(findings)},
         )
+    # Whatever a batch's relay lost: nlp_entities takes every unconsumed event of the project, then sees the crawl
+    # has ended (the topic refit waits for it).
+    nlp_enqueue.relay_page_changes(tenant_id, crawl.project_id)
     logger.info(
         "Crawl finished",
         extra={"job_id": str(job_id), "status": status, "pages": len(pages), "issues": len(findings)},

@@ -18,6 +18,7 @@ class JobKind(StrEnum):
     GSC_BACKFILL = "gsc_backfill"
     GSC_EXPORT_IMPORT = "gsc_export_import"
     SITE_CRAWL = "site_crawl"
+    TOPIC_MODEL = "topic_model"
 
 
 SYNC_KINDS: frozenset[JobKind] = frozenset({JobKind.GSC_SYNC, JobKind.GSC_BACKFILL})

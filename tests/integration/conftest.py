@@ -25,6 +25,9 @@ GSC_SYNC_QUEUE = "kestrel-test-gsc-sync"
 GSC_INGEST_QUEUE = "kestrel-test-gsc-ingest"
 ROLLUP_QUEUE = "kestrel-test-rollup"
 PAGE_CRAWL_QUEUE = "kestrel-test-page-crawl"
+NLP_ENTITIES_QUEUE = "kestrel-test-nlp-entities"
+TOPIC_MODEL_QUEUE = "kestrel-test-topic-model"
+NLP_MODELS_BUCKET = "kestrel-test-nlp-models"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 
@@ -61,6 +64,12 @@ def platform(
         "KESTREL_PAGE_CRAWL_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{PAGE_CRAWL_QUEUE}",
         "KESTREL_RAW_PAGES_BUCKET": "kestrel-test-raw-pages",
         "KESTREL_CRAWL_USER_AGENT": "KestrelBot/1.0 (+https://test.kestrel.example/bot)",
+        # page_crawl relays page changes here, api_content sends refits here (test_nlp.py uses its own queues)
+        "KESTREL_NLP_ENTITIES_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{NLP_ENTITIES_QUEUE}",
+        "KESTREL_TOPIC_MODEL_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{TOPIC_MODEL_QUEUE}",
+        "KESTREL_NLP_MODELS_BUCKET": NLP_MODELS_BUCKET,
+        # no service here: test_nlp.py starts the real one (tests/support/nlp.py) and points this at it
+        "KESTREL_NLP_SERVICE_URL": "http://127.0.0.1:9",
         "KESTREL_GSC_SECRET_PREFIX": "kestrel/test/gsc/",
         "KESTREL_DB_LOCK_TIMEOUT_MS": "1000",
         "KESTREL_SENTRY_DSN": sentry.dsn,
@@ -84,14 +93,21 @@ def platform(
 
 
 def _create_queues_and_buckets() -> None:
-    """The chunks bucket and the queues the API functions send to (sync, ingest, rollup, crawl; empty at start)."""
+    """The chunks bucket and the queues the functions send to (sync, ingest, rollup, crawl, NLP; empty at start)."""
     import boto3
 
     boto3.client("s3", region_name=REGION).create_bucket(
         Bucket=CHUNKS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
     )
     sqs = boto3.client("sqs", region_name=REGION)
-    for name in (GSC_SYNC_QUEUE, GSC_INGEST_QUEUE, ROLLUP_QUEUE, PAGE_CRAWL_QUEUE):
+    for name in (
+        GSC_SYNC_QUEUE,
+        GSC_INGEST_QUEUE,
+        ROLLUP_QUEUE,
+        PAGE_CRAWL_QUEUE,
+        NLP_ENTITIES_QUEUE,
+        TOPIC_MODEL_QUEUE,
+    ):
         sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})
 
 

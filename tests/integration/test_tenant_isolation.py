@@ -112,6 +112,29 @@ def _populate(owner_url: str) -> str:
             " SELECT :t, :project, page_id, id, url, 'abc', 'new' FROM page_snapshots WHERE job_id = :crawl",
         ):
             session.execute(text(statement), seed)
+        topic_job = jobs.create(
+            session, kind=JobKind.TOPIC_MODEL, project_id=project.id, input={}, created_by="auth0|seed"
+        )
+        seed["topic_job"] = topic_job.id
+        for statement in (
+            "INSERT INTO nlp_page_states (tenant_id, page_id, project_id, content_hash, language, supported, words)"
+            " SELECT :t, id, :project, 'abc', 'en', true, 120 FROM crawled_pages WHERE project_id = :project",
+            "INSERT INTO project_entities (tenant_id, project_id, id, label, normalized, text, pages, mentions)"
+            " VALUES (:t, :project, gen_random_uuid(), 'ORG', 'acme', 'Acme', 1, 2)",
+            "INSERT INTO page_entities (tenant_id, project_id, page_id, entity_id, mentions, first_offset, text)"
+            " SELECT :t, :project, p.id, e.id, 2, 0, 'Acme' FROM crawled_pages p, project_entities e"
+            " WHERE p.project_id = :project AND e.project_id = :project",
+            "INSERT INTO topic_models (tenant_id, project_id, job_id, version, k, why, candidates, coherence_measure,"
+            " seed, documents, dictionary_size, s3_bucket, s3_prefix, corpus_at, current)"
+            " VALUES (:t, :project, :topic_job, 'v1', 3, 'k=3', '[]', 'c_npmi', 42, 20, 100, 'b', 'nlp/models/', now(),"
+            " true)",
+            "INSERT INTO topics (tenant_id, model_id, topic_id, label, terms)"
+            " SELECT :t, id, 0, 'tents', '[]' FROM topic_models WHERE project_id = :project",
+            "INSERT INTO page_topics (tenant_id, project_id, model_id, topic_id, page_id, weight)"
+            " SELECT :t, :project, m.id, 0, p.id, 0.9 FROM topic_models m, crawled_pages p"
+            " WHERE m.project_id = :project AND p.project_id = :project",
+        ):
+            session.execute(text(statement), seed)
     return tenant_id
 
 

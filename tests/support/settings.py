@@ -25,6 +25,10 @@ UNREACHABLE_SETTINGS = {
     "KESTREL_RAW_PAGES_BUCKET": "unit-no-raw-pages",
     "KESTREL_CRAWL_USER_AGENT": "KestrelBot/1.0 (+https://unit.kestrel.example/bot)",
     "KESTREL_GSC_SECRET_PREFIX": "kestrel/unit/gsc/",
+    "KESTREL_NLP_SERVICE_URL": "http://127.0.0.1:9",
+    "KESTREL_NLP_MODELS_BUCKET": "unit-no-nlp-models",
+    "KESTREL_NLP_ENTITIES_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-nlp-entities",
+    "KESTREL_TOPIC_MODEL_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-topic-model",
 }
 
 

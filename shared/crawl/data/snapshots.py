@@ -32,6 +32,10 @@ _NO_FACTS: dict[str, object] = {
 }
 
 
+EMITTED = ("new", "changed")
+"""The changes that put a page in the outbox for the NLP worker."""
+
+
 @dataclass(frozen=True)
 class Recorded:
     url: str
@@ -183,7 +187,7 @@ def record(
             "change": changes[v.claimed.url],
         }
         for v in visits
-        if v.facts is not None and v.claimed.url in snapshot_ids and changes[v.claimed.url] in ("new", "changed")
+        if v.facts is not None and v.claimed.url in snapshot_ids and changes[v.claimed.url] in EMITTED
     ]
     if events:
         session.execute(insert(PageChangedEvent), events)
