@@ -1,7 +1,8 @@
 """The integration suite's platform: a real PostgreSQL 16, a real AWS API emulator over HTTP, a local Sentry.
 
 Every test here runs against it (the autouse ``platform``); each run gets its own database. PostgreSQL
-and moto are started as tests/support/services.py describes.
+and moto are started as tests/support/services.py describes; the NLP service, for the tests that ask for
+it (``nlp_service``), as tests/support/nlp.py does.
 """
 
 import uuid
@@ -14,10 +15,11 @@ from kestrel_local.moto_server import MotoServer
 from kestrel_local.postgres import LocalDatabase, drop_database, provision
 from kestrel_local.sentry import SentryIngest
 from tests.support.api import ApiClient
+from tests.support.nlp import nlp_service
 from tests.support.services import REGION, admin_url, aws_emulator, moto
 from tests.support.tenants import new_tenant
 
-__all__ = ["admin_url", "aws_emulator", "moto"]  # fixtures of tests/support/services.py this suite uses
+__all__ = ["admin_url", "aws_emulator", "moto", "nlp_service"]  # fixtures of tests/support/ this suite uses
 
 UPLOADS_BUCKET = "kestrel-test-uploads"
 CHUNKS_BUCKET = "kestrel-test-chunks"

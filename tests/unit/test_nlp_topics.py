@@ -1,9 +1,11 @@
 """Topics: the refit threshold, labels from top terms, the corpus file, the lists' cursors."""
 
+import dataclasses
 import gzip
 import io
 import json
 import uuid
+from typing import Any
 
 import pytest
 
@@ -16,8 +18,8 @@ from shared.nlp.refit import RefitCheck, refit_due
 QUIET = RefitCheck(analysable=100, changed=0, pending_events=0, crawl_running=False, fit_running=False)
 
 
-def check(**changes: object) -> RefitCheck:
-    return RefitCheck(**{**QUIET.__dict__, **changes})  # type: ignore[arg-type]
+def check(**changes: Any) -> RefitCheck:
+    return dataclasses.replace(QUIET, **changes)
 
 
 def test_a_first_model_is_fitted_once_there_are_enough_pages() -> None:

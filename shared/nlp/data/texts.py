@@ -5,6 +5,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from shared.crawl.tables import CrawledPage, PageSnapshot
 from shared.db import TenantSession
@@ -31,7 +32,7 @@ def latest_texts(session: TenantSession, page_ids: Sequence[uuid.UUID]) -> dict[
             PageSnapshot.content_hash.is_not(None),
         )
         .order_by(PageSnapshot.page_id, PageSnapshot.created_at.desc())
-        .distinct(PageSnapshot.page_id)
+        .ext(distinct_on(PageSnapshot.page_id))
     ).all()
     return {row.page_id: PageText(row.page_id, row.content_hash, row.main_text, row.lang) for row in rows}
 
@@ -67,7 +68,7 @@ def corpus_texts(
             PageSnapshot.main_text.is_not(None),
         )
         .order_by(PageSnapshot.page_id, PageSnapshot.created_at.desc())
-        .distinct(PageSnapshot.page_id)
+        .ext(distinct_on(PageSnapshot.page_id))
         .execution_options(yield_per=batch)
     )
     for row in session.execute(stmt):

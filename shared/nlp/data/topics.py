@@ -121,7 +121,21 @@ def store_model(session: TenantSession, model: TopicModel, topics: Sequence[NewT
     return model
 
 
-_COPY_WEIGHTS = "COPY page_topics (tenant_id, project_id, model_id, topic_id, page_id, weight) FROM STDIN"
+# COPY cannot write a table under row-level security: the rows go to a temporary table first, then one
+# INSERT ... SELECT moves them (into the project's partition) under the tenant's policy.
+_CREATE_STAGING = """
+DROP TABLE IF EXISTS page_topics_staging;
+CREATE TEMP TABLE page_topics_staging (page_id uuid NOT NULL, topic_id int4 NOT NULL, weight float8 NOT NULL)
+ON COMMIT DROP
+"""
+_COPY_STAGING = "COPY page_topics_staging (page_id, topic_id, weight) FROM STDIN"
+_MOVE_STAGED = text(
+    """
+    INSERT INTO page_topics (tenant_id, project_id, model_id, topic_id, page_id, weight)
+    SELECT :tenant_id, :project_id, :model_id, topic_id, page_id, weight FROM page_topics_staging
+    ORDER BY topic_id, page_id
+    """
+)
 
 
 def store_page_weights(
@@ -130,14 +144,17 @@ def store_page_weights(
     model_id: uuid.UUID,
     weights: Iterable[tuple[uuid.UUID, int, float]],
 ) -> int:
-    """The version's (page, topic, weight) rows, COPYed into the project's partition; returns how many."""
+    """The version's (page, topic, weight) rows, COPYed as they stream, then stored; returns how many."""
     count = 0
     connection = cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
-    with connection.cursor() as cursor, cursor.copy(_COPY_WEIGHTS) as copy:
-        copy.set_types(["text", "uuid", "uuid", "int4", "uuid", "float8"])
-        for page_id, topic_id, weight in weights:
-            copy.write_row((session.tenant_id, project_id, model_id, topic_id, page_id, weight))
-            count += 1
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATE_STAGING)
+        with cursor.copy(_COPY_STAGING) as copy:
+            copy.set_types(["uuid", "int4", "float8"])
+            for page_id, topic_id, weight in weights:
+                copy.write_row((page_id, topic_id, weight))
+                count += 1
+    session.execute(_MOVE_STAGED, {"tenant_id": session.tenant_id, "project_id": project_id, "model_id": model_id})
     return count
 
 
