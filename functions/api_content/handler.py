@@ -33,7 +33,7 @@ from shared.nlp.models import (
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.reports.export import to_csv
 from shared.runtime.http import Cursor, Limit, create_app, current_principal, lambda_handler, requires
-from shared.settings import CrawlQueue, TopicQueue
+from shared.settings import CrawlQueue, TopicQueue, Topics
 
 READ = "read:projects"
 WRITE = "write:projects"
@@ -323,4 +323,4 @@ def refit_topics(project_id: uuid.UUID) -> JobOut:
     return topics.request_refit(current_principal(app), project_id)
 
 
-handler = lambda_handler(app, settings=(CrawlQueue, TopicQueue))
+handler = lambda_handler(app, settings=(CrawlQueue, TopicQueue, Topics))

@@ -8,8 +8,10 @@ whatever the order pages are analysed in, and comes back the same after the enti
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from shared.nlp.client import FoundEntity
+if TYPE_CHECKING:  # the API reads entities without loading the service's client
+    from shared.nlp.client import FoundEntity
 
 _ENTITY_NAMESPACE = uuid.UUID("4f1f5a0e-2c1b-4d9e-9a57-6b6e4c7a1e21")
 
@@ -50,7 +52,7 @@ class Delta:
     mentions: int
 
 
-def page_rows(project_id: uuid.UUID, found: Iterable[FoundEntity]) -> list[EntityRow]:
+def page_rows(project_id: uuid.UUID, found: Iterable["FoundEntity"]) -> list[EntityRow]:
     """One row per entity of the page: a (label, normalised form) the answer lists twice is summed."""
     rows: dict[uuid.UUID, EntityRow] = {}
     for entity in found:

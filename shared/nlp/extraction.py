@@ -93,9 +93,9 @@ def run_batch(tenant_id: str, project_id: uuid.UUID) -> BatchResult:
     return BatchResult(len(claimed), len(documents), len(pages) - len(wanted))
 
 
-def process_project(tenant_id: str, project_id: uuid.UUID, *, budget_seconds: float = TIME_BUDGET_SECONDS) -> bool:
+def process_project(tenant_id: str, project_id: uuid.UUID) -> bool:
     """Batches until no event is left to claim or the time budget is spent; True when events were left."""
-    deadline = time.monotonic() + budget_seconds
+    deadline = time.monotonic() + TIME_BUDGET_SECONDS
     totals = BatchResult(0, 0, 0)
     while True:
         result = run_batch(tenant_id, project_id)

@@ -28,6 +28,7 @@ from shared.db import app_engine, tenant_transaction
 from shared.jobs.models import LIVE_STATUSES, JobKind, JobStatus
 from shared.jobs.tables import Job
 from shared.nlp import client as nlp_client
+from shared.nlp import extraction
 from shared.nlp.tables import NLP_PARTITIONS, NlpPageState, PageEntity, PageTopic, ProjectEntity, Topic, TopicModel
 from shared.projects import projects
 from shared.projects.models import ProjectIn
@@ -550,6 +551,24 @@ def test_a_fit_of_too_few_pages_fails_with_the_reason(env: Env, small: Project, 
     assert "needs 20" in job.failure_reason
     assert current_model(small) is None
     assert_no_quarantine(env)
+
+
+def test_work_is_bounded_per_invocation_and_the_rest_is_sent_on(env: Env) -> None:
+    """An invocation stops once its time is spent and sends its project's message again for the rest."""
+    project = new_project(env)
+    crawl(env, project, max_pages=8)
+    waiting, queued = unconsumed(project), queue_depth(env.queues["nlp_entities"].url)
+    assert waiting > 2
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(extraction, "EVENTS_PER_BATCH", 2)
+        patch.setattr(extraction, "TIME_BUDGET_SECONDS", 0.0)  # one batch per invocation
+        assert not deliver_to(env, "nlp_entities", receive_one(env, "nlp_entities", wait=5))
+        assert unconsumed(project) == waiting - 2
+        assert queue_depth(env.queues["nlp_entities"].url) == queued  # one taken, one sent on
+        drain(env, "nlp_entities")
+    assert unconsumed(project) == 0
+    assert len(states(project)) == waiting
+    assert_aggregates_match_the_pages(project)
 
 
 def test_a_bad_message_is_quarantined_with_its_reason(env: Env) -> None:
