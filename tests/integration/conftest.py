@@ -95,12 +95,13 @@ def platform(
 
 
 def _create_queues_and_buckets() -> None:
-    """The chunks bucket and the queues the functions send to (sync, ingest, rollup, crawl, NLP; empty at start)."""
+    """The chunks and NLP buckets, and the queues the functions send to (sync, ingest, rollup, crawl, NLP)."""
     import boto3
 
-    boto3.client("s3", region_name=REGION).create_bucket(
-        Bucket=CHUNKS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
+    for bucket in (CHUNKS_BUCKET, NLP_MODELS_BUCKET):
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
     sqs = boto3.client("sqs", region_name=REGION)
     for name in (
         GSC_SYNC_QUEUE,

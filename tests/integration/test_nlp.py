@@ -33,13 +33,14 @@ from shared.nlp.tables import NLP_PARTITIONS, NlpPageState, PageEntity, PageTopi
 from shared.projects import projects
 from shared.projects.models import ProjectIn
 from shared.runtime.cache import reset_cached_runtime
+from tests.integration.conftest import NLP_MODELS_BUCKET
 from tests.support.api import ApiClient
 from tests.support.queues import REGION, WorkerQueues, create_worker_queues, deliver, queue_depth, s3, sqs
 from tests.support.tenants import new_tenant, owner_connection
 
 DOMAIN = "demo-outdoor.example.com"
-RAW_PAGES_BUCKET = "kestrel-test-raw-pages"
-NLP_BUCKET = "kestrel-test-nlp-models"
+RAW_PAGES_BUCKET = "kestrel-test-nlp-raw-pages"  # test_page_crawl.py creates its own
+NLP_BUCKET = NLP_MODELS_BUCKET
 USER_AGENT = "KestrelBot/1.0 (+https://test.kestrel.example/bot)"
 WORKERS = ("page_crawl", "nlp_entities", "topic_model")
 
@@ -100,11 +101,7 @@ def env(platform: Any, nlp_service: NlpServiceProcess) -> Iterator[Env]:
     queues = {
         name: create_worker_queues(f"{name.replace('_', '-')}-{suffix}", visibility_timeout=300) for name in WORKERS
     }
-    for bucket in (RAW_PAGES_BUCKET, NLP_BUCKET):
-        try:
-            s3().create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        except s3().exceptions.BucketAlreadyOwnedByYou:
-            pass
+    s3().create_bucket(Bucket=RAW_PAGES_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     with configured(settings_for(site, queues, nlp_service.url)):
         handlers = {name: importlib.import_module(f"functions.{name}.handler").handler for name in WORKERS}
         yield Env(site, queues, handlers, platform.owner_url, nlp_service)
