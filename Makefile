@@ -6,11 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.kestrel-installed
 NODE_STAMP := node_modules/.kestrel-installed
-PYTHON_SOURCES := shared functions kestrel_local migrations tests
+PYTHON_SOURCES := shared functions kestrel_local migrations tests nlp_service
 
 .DEFAULT_GOAL := help
 .PHONY: help setup up down test lint typecheck pytest test-unit test-integration test-local-stack test-packaging test-e2e \
-	package bench-local bench-ingest bench-reports bench-crawl fmt clean
+	test-nlp-service package bench-local bench-ingest bench-reports bench-crawl bench-nlp fmt clean
 
 help:
 	@echo "make up        run the whole platform locally (gateway, workers, schedules, alarms) with demo data"
@@ -18,11 +18,13 @@ help:
 	@echo "make test      lint, types and every test suite, one after the other (what CI runs)"
 	@echo "make test-unit the fast loop: pure unit tests, no PostgreSQL or emulator (seconds)"
 	@echo "make test-integration | test-local-stack | test-packaging | test-e2e   one suite of tests/"
+	@echo "make test-nlp-service the NLP service's own tests (nlp_service/tests: the app, S3 in moto, the process)"
 	@echo "make package   package the dev and prod stacks (npx sls package) into .serverless-<stage>/"
 	@echo "make bench-local  the local stack's overhead: queue runner and HTTP gateway vs direct calls"
 	@echo "make bench-ingest Search Console ingestion: 3M rows through gsc_ingest vs psql \\copy and a naive ORM loader"
 	@echo "make bench-reports the reports API over the rollup aggregates vs the same reports straight from gsc_rows"
 	@echo "make bench-crawl  a 2,000+ page crawl through page_crawl vs a bare fetch-and-parse loop of the same pages"
+	@echo "make bench-nlp    the NLP service over HTTP: entities vs spaCy in-process, an LDA fit vs the same gensim call"
 	@echo "make fmt       format the Python code"
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/find-python312.sh
@@ -55,7 +57,7 @@ typecheck: $(VENV_STAMP)
 	$(BIN)/mypy $(PYTHON_SOURCES)
 
 # The suites, each a directory of tests/ with its own conftest (see tests/*/conftest.py).
-TEST_SUITES := test-unit test-integration test-local-stack test-packaging test-e2e
+TEST_SUITES := test-unit test-integration test-local-stack test-packaging test-e2e test-nlp-service
 
 test-unit: $(VENV_STAMP)
 	$(BIN)/pytest tests/unit
@@ -71,6 +73,10 @@ test-packaging: setup
 
 test-e2e: setup
 	$(BIN)/pytest tests/e2e
+
+# The NLP service's suite lives with the service (nlp_service/tests; its conftest puts nlp_service/ on sys.path).
+test-nlp-service: $(VENV_STAMP)
+	$(BIN)/pytest nlp_service/tests
 
 # Every suite, without lint and types.
 pytest: $(TEST_SUITES)
@@ -91,6 +97,9 @@ bench-reports: setup
 
 bench-crawl: setup
 	$(BIN)/python -m bench.bench_crawl
+
+bench-nlp: setup
+	$(BIN)/python -m bench.bench_nlp
 
 fmt: $(VENV_STAMP)
 	$(BIN)/ruff format .
