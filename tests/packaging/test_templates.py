@@ -72,7 +72,10 @@ def test_every_bucket_is_private_and_tls_only(pkg: PackagedStage) -> None:
 
 
 def test_the_buckets_are_named_after_the_stage_and_expire_what_they_hold(pkg: PackagedStage) -> None:
-    """Uploads, chunks, crawled HTML and topic-fit corpora are working copies: each prefix written expires."""
+    """Uploads, chunks, crawled HTML and topic-fit corpora are working copies: each such prefix expires.
+
+    Topic models (``nlp/models/``) are kept: the pages' topic weights belong to a model version.
+    """
     prefixes = {
         "UploadsBucket": ("uploads", "uploads/"),
         "ChunksBucket": ("chunks", "gsc-chunks/"),
