@@ -21,10 +21,13 @@ from fastapi.responses import JSONResponse
 
 from kestrel_nlp import __version__
 from kestrel_nlp.entities import extract
-from kestrel_nlp.models import EntitiesIn, EntitiesOut, Health, Ready, VersionInfo
+from kestrel_nlp.fitting import fit
+from kestrel_nlp.inference import ModelCache, infer
+from kestrel_nlp.models import EntitiesIn, EntitiesOut, FitIn, FitOut, Health, InferIn, InferOut, Ready, VersionInfo
 from kestrel_nlp.pipeline import Pipelines, load_pipelines
 from kestrel_nlp.problems import BodyLimit, Problem, field_error, install_handlers, problem
 from kestrel_nlp.settings import Settings
+from kestrel_nlp.storage import Storage
 
 logger = logging.getLogger("kestrel_nlp")
 
@@ -61,10 +64,16 @@ def _load(state: State, loader: Callable[[str], Pipelines]) -> None:
 
 
 def create_app(
-    settings: Settings, *, pipelines: Pipelines | None = None, loader: Callable[[str], Pipelines] = load_pipelines
+    settings: Settings,
+    *,
+    pipelines: Pipelines | None = None,
+    loader: Callable[[str], Pipelines] = load_pipelines,
+    storage: Storage | None = None,
 ) -> FastAPI:
     """``pipelines`` given (tests load them once per session) skips the load."""
     state = State(settings=settings, pipelines=pipelines)
+    store = storage or Storage()
+    models = ModelCache(store, settings.models_cache)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,22 +107,35 @@ def create_app(
     def version() -> VersionInfo:
         return VersionInfo(version=__version__, pipeline=ready_pipelines().info, gensim=gensim.__version__)
 
-    @app.post("/v1/entities", responses=PROBLEM_RESPONSES)
-    def entities(body: EntitiesIn) -> EntitiesOut:
-        loaded = ready_pipelines()
-        if len(body.documents) > settings.max_documents:
+    def check_batch(texts: list[str]) -> None:
+        if len(texts) > settings.max_documents:
             raise Problem(
                 413,
                 "Content too large",
-                f"{len(body.documents)} documents in one request; the limit is {settings.max_documents}.",
+                f"{len(texts)} documents in one request; the limit is {settings.max_documents}.",
             )
-        for index, document in enumerate(body.documents):
-            if len(document.text) > settings.max_document_chars:
+        for index, text in enumerate(texts):
+            if len(text) > settings.max_document_chars:
                 raise field_error(
                     f"documents[{index}].text",
-                    f"{len(document.text):,} characters; the limit is {settings.max_document_chars:,}",
+                    f"{len(text):,} characters; the limit is {settings.max_document_chars:,}",
                     "string_too_long",
                 )
+
+    @app.post("/v1/entities", responses=PROBLEM_RESPONSES)
+    def entities(body: EntitiesIn) -> EntitiesOut:
+        loaded = ready_pipelines()
+        check_batch([document.text for document in body.documents])
         return EntitiesOut(pipeline=loaded.info, documents=extract(loaded, body.documents))
+
+    @app.post("/v1/topics/fit", responses=PROBLEM_RESPONSES)
+    def topics_fit(body: FitIn) -> FitOut:
+        return fit(ready_pipelines(), store, body)
+
+    @app.post("/v1/topics/infer", responses=PROBLEM_RESPONSES)
+    def topics_infer(body: InferIn) -> InferOut:
+        loaded = ready_pipelines()
+        check_batch([document.text for document in body.documents])
+        return infer(loaded, models.get(body.model.bucket, body.model.prefix), body.documents)
 
     return app
