@@ -11,7 +11,8 @@
 //     xray:PutTelemetryRecords support no resource-level permissions (AWS requires "*");
 //   - drops osls' shared IamRoleLambdaExecution once no function uses it;
 //   - fails packaging if any IAM statement in the template has a wildcard action or a "*"
-//     resource other than the documented exceptions below.
+//     resource other than the documented exceptions below: X-Ray for any role, and
+//     ecr:GetAuthorizationToken for the roles ECS starts tasks with (ecs-tasks.amazonaws.com).
 //
 // Registered after kestrel-workers and before serverless-iam-roles-per-function.
 
@@ -19,6 +20,10 @@ const SHARED_ROLE = 'IamRoleLambdaExecution';
 
 // Actions AWS only accepts with Resource "*".
 const RESOURCE_STAR_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+// The same, for roles only ECS assumes (a task execution role pulling from ECR): the registry
+// token has no resource-level permissions; what may be pulled is scoped to the repository.
+const ECS_TASK_RESOURCE_STAR_ACTIONS = new Set([...RESOURCE_STAR_ACTIONS, 'ecr:GetAuthorizationToken']);
+const ECS_TASKS_PRINCIPAL = 'ecs-tasks.amazonaws.com';
 
 const XRAY_STATEMENT = Object.freeze({
   Effect: 'Allow',
@@ -85,6 +90,9 @@ class KestrelIam {
     }
 
     for (const [logicalId, resource] of Object.entries(resources)) {
+      const starActions = this.constructor.assumedOnlyByEcsTasks(resource)
+        ? ECS_TASK_RESOURCE_STAR_ACTIONS
+        : RESOURCE_STAR_ACTIONS;
       for (const statement of this.constructor.iamStatements(resource)) {
         const actions = asList(statement.Action);
         const wildcardAction = actions.find((action) => typeof action === 'string' && action.includes('*'));
@@ -95,7 +103,7 @@ class KestrelIam {
           this.fail(`${logicalId}: NotAction/NotResource are not allowed: ${JSON.stringify(statement)}`);
         }
         const starResource = asList(statement.Resource).includes('*');
-        if (starResource && !actions.every((action) => RESOURCE_STAR_ACTIONS.has(action))) {
+        if (starResource && !actions.every((action) => starActions.has(action))) {
           this.fail(`${logicalId}: Resource "*" in ${JSON.stringify(statement)}`);
         }
       }
@@ -131,6 +139,19 @@ class KestrelIam {
       if (coveredBy !== -1) dropped.add(i);
     });
     return statements.filter((_, i) => !dropped.has(i));
+  }
+
+  // A role whose trust policy lets ECS tasks, and nothing else, assume it.
+  static assumedOnlyByEcsTasks(resource) {
+    if (!resource || resource.Type !== 'AWS::IAM::Role') return false;
+    const trust = (resource.Properties || {}).AssumeRolePolicyDocument || {};
+    const principals = asList(trust.Statement).flatMap((statement) => {
+      const principal = statement.Principal || {};
+      return Object.keys(principal).length === 1 && principal.Service
+        ? asList(principal.Service)
+        : [null];
+    });
+    return principals.length > 0 && principals.every((service) => service === ECS_TASKS_PRINCIPAL);
   }
 
   // Statements of identity policies (role inline policies, AWS::IAM::Policy/ManagedPolicy).

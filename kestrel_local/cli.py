@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,20 @@ def banner(
         if crawl_id
         else ""
     )
+    nlp = runtime.nlp_service_url
+    entities = (
+        "\nThe NLP service the functions call (entities of a text):\n\n"
+        f"  curl -s {nlp}/v1/entities -H 'content-type: application/json' "
+        """-d '{"documents": [{"id": "1", "text": "Salomon opened a store in Annecy."}]}'\n"""
+        if nlp
+        else ""
+    )
     return (
         "\nKestrel is up.\n"
         f"  API:           {api}   (OpenAPI: {api}/v1/openapi.json)\n"
         f"  Identity:      {runtime.issuer}   (`kestrel token --tenant T --user U` for more tokens)\n"
         f"  AWS emulator:  {runtime.aws_endpoint}\n"
+        f"  NLP service:   {nlp or 'none'}   (/ready, /version, /v1/entities, /v1/topics/...)\n"
         f"  State:         {settings.state_dir}   (`kestrel status`, `kestrel logs -f`, `kestrel mail`)\n"
         f"\nA demo token for tenant {DEMO_TENANT} (valid 24 h):\n\n  {token}\n"
         "\nTry:\n\n"
@@ -89,6 +99,7 @@ def banner(
         f"  curl -s -H 'Authorization: Bearer {token}' '{api}/v1/projects/{project_id}/keywords?tag=brand'\n"
         f"{backfill}"
         f"{crawl}"
+        f"{entities}"
     )
 
 
@@ -209,11 +220,14 @@ def cmd_status(args: argparse.Namespace) -> int:
             "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
             "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
         }
-    report = {"api": runtime.api_url, "pid": runtime.pid, **status, "queues": queues}
+    nlp_service = {"url": runtime.nlp_service_url, "ready": _nlp_ready(runtime.nlp_service_url)}
+    report = {"api": runtime.api_url, "pid": runtime.pid, **status, "queues": queues, "nlp_service": nlp_service}
     if args.json:
         print(json.dumps(report, indent=2))
         return EXIT_OK
-    print(f"Local stack pid {runtime.pid}, API {runtime.api_url}\n\nFunctions:")
+    print(f"Local stack pid {runtime.pid}, API {runtime.api_url}")
+    readiness = "ready" if nlp_service["ready"] else "NOT READY"
+    print(f"NLP service {runtime.nlp_service_url or 'none'} ({readiness}; log: kestrel logs nlp_service)\n\nFunctions:")
     for name, stats in status.get("functions", {}).items():
         print(
             f"  {name:<18} invocations {stats['invocations']:>6}  errors {stats['errors']:>4}  "
@@ -226,6 +240,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     for name, state in status.get("alarms", {}).items():
         print(f"  {name:<48} {state}")
     return EXIT_OK
+
+
+def _nlp_ready(url: str) -> bool:
+    """Whether the NLP service answers /ready (spaCy loaded) right now."""
+    if not url:
+        return False
+    try:
+        with urllib.request.urlopen(f"{url}/ready", timeout=5) as response:  # noqa: S310 - the stack's own URL
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -253,6 +278,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         settings,
         search_console=runtime.search_console,
         demo_site=runtime.demo_site,
+        nlp_service_url=runtime.nlp_service_url,
     )
     environments = Environments({args.function: spec.functions[args.function]}, overrides, paths.logs)
     try:

@@ -20,6 +20,13 @@ class LocalSettings(BaseSettings):
     search_console_port: int = 3002
     # The demo website (kestrel_local.demo_site) over HTTPS; the functions reach it through a pinned-host map.
     demo_site_port: int = 3003
+    # The NLP service (nlp_service/, run by kestrel_local.nlp_service) on its own port; the functions
+    # get its URL as KESTREL_NLP_SERVICE_URL. Give nlp_service_url to use one already running instead
+    # (another checkout's, a container of the image, a shared dev instance) and start none.
+    nlp_port: int = 3004
+    nlp_service_url: str | None = None
+    # Seconds `kestrel up` waits for the service to answer /ready (spaCy loaded).
+    nlp_start_timeout_seconds: float = 120.0
     region: str = "eu-west-1"
     database_name: str = "kestrel"
     audience: str = "https://api.kestrel.local"

@@ -1,16 +1,18 @@
 """The whole platform on one machine, from the packaged local template.
 
 PostgreSQL and the AWS emulator; the stack's queues, topics, buckets and
-secrets created in the emulator; the HTTP gateway in front of the API
-functions; an event-source-mapping runner per SQS event; schedules; alarms that
-mail ops. ``LocalStack.start()`` brings it up, ``stop()`` takes it down without
-losing queued messages.
+secrets created in the emulator; the NLP service as a process (in AWS: Fargate
+behind an internal load balancer, which the template's functions point at); the
+HTTP gateway in front of the API functions; an event-source-mapping runner per
+SQS event; schedules; alarms that mail ops. ``LocalStack.start()`` brings it
+up, ``stop()`` takes it down without losing queued messages.
 """
 
 import json
 import os
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from kestrel_local.identity import LocalIdentity
 from kestrel_local.mail import Mailbox, TopicPublisher
 from kestrel_local.model import StackSpec
 from kestrel_local.moto_server import MotoServer, start_moto
+from kestrel_local.nlp_service import NlpServiceProcess
 from kestrel_local.packaging import package_local_template
 from kestrel_local.postgres import LocalDatabase, provision, start_embedded
 from kestrel_local.provision import ProvisionedStack
@@ -39,6 +42,8 @@ from kestrel_local.search_console import SearchConsoleServer
 from kestrel_local.template import load_stack
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+NLP_SERVICE_URL_VARIABLE = "KESTREL_NLP_SERVICE_URL"
+NLP_SERVICE_LOG = "nlp_service.log"
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,9 @@ class Runtime:
     demo_site_url: str = ""
     demo_site_address: str = ""
     demo_site_ca_file: str = ""
+    # The NLP service the functions call (KESTREL_NLP_SERVICE_URL): the stack's process, or the one
+    # KESTREL_LOCAL_NLP_SERVICE_URL named.
+    nlp_service_url: str = ""
 
     @property
     def search_console(self) -> SearchConsoleEndpoints | None:
@@ -166,6 +174,7 @@ def function_overrides(
     *,
     search_console: SearchConsoleEndpoints | None = None,
     demo_site: DemoSite | None = None,
+    nlp_service_url: str | None = None,
 ) -> dict[str, str]:
     """What differs for a function between AWS and this machine: endpoints and credentials, nothing else."""
     overrides = {
@@ -182,6 +191,9 @@ def function_overrides(
         overrides["KESTREL_GSC_TOKEN_URI"] = search_console.token_uri
     if demo_site is not None:
         overrides.update(demo_site.environment())
+    if nlp_service_url:
+        # In AWS, the internal load balancer's DNS name (custom.nlp.serviceUrl): not resolvable here.
+        overrides[NLP_SERVICE_URL_VARIABLE] = nlp_service_url
     overrides.update(settings.function_environment)
     if settings.sentry_dsn:
         overrides["KESTREL_SENTRY_DSN"] = settings.sentry_dsn
@@ -204,6 +216,16 @@ def configure_process(
     from shared.runtime.cache import reset_cached_runtime
 
     reset_cached_runtime()
+
+
+def nlp_service_environment(aws_endpoint: str, settings: LocalSettings) -> dict[str, str]:
+    """The NLP service's AWS: the emulator (its models bucket), as the task role's S3 is in AWS."""
+    return {
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_REGION": settings.region,
+        "AWS_DEFAULT_REGION": settings.region,
+        **LOCAL_CREDENTIALS,
+    }
 
 
 def start_database(settings: LocalSettings, paths: StatePaths) -> LocalDatabase:
@@ -240,6 +262,10 @@ class LocalStack:
         self.search_console: SearchConsoleServer | None = None
         self.search_console_endpoints: SearchConsoleEndpoints | None = None
         self.demo_site: DemoSiteServer | None = None
+        # The NLP service's process (None when settings name one already running) and its URL.
+        self.nlp_service: NlpServiceProcess | None = None
+        self.nlp_service_url = ""
+        self._nlp_starting: Future[str] | None = None
         self._status_stop = threading.Event()
         self._status_thread: threading.Thread | None = None
 
@@ -259,6 +285,8 @@ class LocalStack:
         self.database = start_database(settings, paths)
         if not settings.aws_endpoint_url:
             self.moto = start_moto(settings.aws_port)
+        # spaCy takes seconds to load: the service starts while the database migrates and the template loads.
+        self._nlp_starting = self.start_nlp_service_in_background()
         self.search_console_endpoints = self._start_search_console()
         # a new CA each `up`, in the state directory so its path is stable while the stack runs
         self.demo_site = DemoSiteServer(host=settings.host, port=settings.demo_site_port, ca_file=paths.demo_site_ca)
@@ -281,6 +309,7 @@ class LocalStack:
         sqs = self.sqs()
         if self.moto is not None and paths.saved_queues.exists():
             restore_queues(paths.saved_queues, self.provisioned, sqs=sqs)
+        self.nlp_service_url = self._nlp_starting.result()
         self.environments = Environments(
             self.spec.functions,
             overrides=function_overrides(
@@ -289,6 +318,7 @@ class LocalStack:
                 settings,
                 search_console=self.search_console_endpoints,
                 demo_site=self.demo_site_access,
+                nlp_service_url=self.nlp_service_url,
             ),
             log_dir=paths.logs,
         )
@@ -340,6 +370,37 @@ class LocalStack:
 
         reset_cached_runtime()
 
+    def start_nlp_service_in_background(self) -> "Future[str]":
+        """Start the NLP service (or take the configured one); the future's result is its URL, once ready."""
+        settings = self.settings
+        if settings.nlp_service_url:
+            done: Future[str] = Future()
+            done.set_result(settings.nlp_service_url.rstrip("/"))
+            return done
+        self.nlp_service = NlpServiceProcess(
+            host=settings.host,
+            port=settings.nlp_port,
+            environment=nlp_service_environment(self.aws_endpoint, settings),
+            log_path=self.paths.logs / NLP_SERVICE_LOG,
+        )
+        service, timeout = self.nlp_service, settings.nlp_start_timeout_seconds
+        starting: Future[str] = Future()
+
+        def start() -> None:
+            try:
+                starting.set_result(service.start(timeout=timeout).url)
+            except BaseException as exc:  # handed to whoever waits for the URL
+                starting.set_exception(exc)
+
+        threading.Thread(target=start, name="nlp-service-start", daemon=True).start()
+        return starting
+
+    def stop_nlp_service(self) -> None:
+        if self._nlp_starting is not None:
+            self._nlp_starting.exception()  # wait for a start under way (its failure is reported by start())
+        if self.nlp_service is not None:
+            self.nlp_service.stop()
+
     def _start_search_console(self) -> SearchConsoleEndpoints:
         settings = self.settings
         if settings.gsc_api_base_url:
@@ -372,6 +433,7 @@ class LocalStack:
             demo_site_url=self.demo_site.site_url if self.demo_site else "",
             demo_site_address=self.demo_site.address if self.demo_site else "",
             demo_site_ca_file=str(self.demo_site.ca_file) if self.demo_site else "",
+            nlp_service_url=self.nlp_service_url,
         )
         temporary = self.paths.runtime.with_suffix(".tmp")
         temporary.write_text(json.dumps(asdict(runtime), indent=2))
@@ -426,6 +488,7 @@ class LocalStack:
             save_buckets(self.client("s3"), self.provisioned.buckets.values(), self.paths.saved_buckets)
         if self.environments:
             self.environments.close()
+        self.stop_nlp_service()  # after the functions: an in-flight invocation may still be calling it
         if self.identity:
             self.identity.stop()
         if self.search_console:

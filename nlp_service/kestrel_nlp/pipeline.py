@@ -5,14 +5,18 @@ Two views of the same package, each with only the pipes its job needs:
 - ``lemmas``: tok2vec + tagger + attribute_ruler + lemmatizer (topic preprocessing; the rule
   lemmatizer needs the tagger's POS), no parser or NER.
 spaCy does not promise that one ``Language`` object may run in two threads at once, and
-the routes run in a threadpool, so each pipeline has its own lock.
+the routes run in a threadpool, so each pipeline has its own lock, held one batch at a time
+(``locked_pipe``): a long fit's preprocessing and a short inference request take turns
+instead of the short one waiting for the whole fit.
 """
 
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from kestrel_nlp.models import PipelineInfo
 
@@ -35,3 +39,14 @@ class Pipelines:
 
 def load_pipelines(model: str) -> Pipelines:
     return Pipelines(ner=spacy.load(model, exclude=NER_EXCLUDE), lemmas=spacy.load(model, exclude=LEMMA_EXCLUDE))
+
+
+def locked_pipe(nlp: Language, lock: threading.Lock, texts: Iterable[str | Doc], batch_size: int) -> Iterator[Doc]:
+    """``nlp.pipe`` with ``lock`` held while the pipeline works (each ``next`` runs at most one batch)."""
+    docs = nlp.pipe(texts, batch_size=batch_size)
+    while True:
+        with lock:
+            doc = next(docs, None)
+        if doc is None:
+            return
+        yield doc

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 from gensim.corpora import Dictionary
 from gensim.models.phrases import FrozenPhrases, Phrases
-from spacy.language import Language
 
-from kestrel_nlp.pipeline import Pipelines
+from kestrel_nlp.pipeline import Pipelines, locked_pipe
 
-# spaCy batches: pages are a few hundred words each.
-LEMMA_BATCH_SIZE = 64
+# spaCy batches: small, for memory (see entities.PIPE_BATCH_SIZE; at 64 a 2,000-page fit peaked at 1 GB).
+LEMMA_BATCH_SIZE = 8
 # Phrases: a bigram seen at least PHRASE_MIN_COUNT times and scoring over PHRASE_THRESHOLD (gensim's default
 # scorer, Mikolov et al.) becomes one token, "trail_runner".
 PHRASE_MIN_COUNT = 5
@@ -33,10 +32,11 @@ MIN_TOKEN_CHARS = 2
 Bow = list[tuple[int, int]]
 
 
-def lemmas(nlp: Language, texts: Iterable[str]) -> list[list[str]]:
+def lemmas(pipelines: Pipelines, texts: Iterable[str]) -> list[list[str]]:
     """Each text's content lemmas, case folded: alphabetic tokens that are not stop words, numbers or punctuation."""
+    nlp = pipelines.lemmas
     out = []
-    for doc in nlp.pipe(texts, batch_size=LEMMA_BATCH_SIZE):
+    for doc in locked_pipe(nlp, pipelines.lemmas_lock, texts, LEMMA_BATCH_SIZE):
         tokens = []
         for token in doc:
             if not token.is_alpha or token.is_stop or token.like_num:
@@ -57,8 +57,7 @@ class Prepared:
 
 
 def prepare(pipelines: Pipelines, texts: Sequence[str]) -> Prepared:
-    with pipelines.lemmas_lock:
-        documents = lemmas(pipelines.lemmas, texts)
+    documents = lemmas(pipelines, texts)
     phrases = Phrases(documents, min_count=PHRASE_MIN_COUNT, threshold=PHRASE_THRESHOLD).freeze()
     phrased = [list(phrases[document]) for document in documents]
     dictionary = Dictionary(phrased)
@@ -75,6 +74,5 @@ def bag_of_words(
     pipelines: Pipelines, phrases: FrozenPhrases, dictionary: Dictionary, texts: Sequence[str]
 ) -> list[Bow]:
     """New documents through a fitted model's own phrases and dictionary (unknown terms dropped)."""
-    with pipelines.lemmas_lock:
-        documents = lemmas(pipelines.lemmas, texts)
+    documents = lemmas(pipelines, texts)
     return [dictionary.doc2bow(list(phrases[document])) for document in documents]

@@ -240,3 +240,15 @@ def test_a_malformed_fit_request_is_422_naming_the_field(
     response = client.post("/v1/topics/fit", json=request)
     assert response.status_code == 422
     assert field in [error["field"] for error in response.json()["errors"]]
+
+
+def test_infer_keeps_the_batch_limits(make_client: Any, bucket: str) -> None:
+    client = make_client(max_documents=2, max_document_chars=50)
+    model = {"bucket": bucket, "prefix": "nlp/models/t/p/0000/"}
+    many = client.post(
+        "/v1/topics/infer", json={"model": model, "documents": [{"id": str(n), "text": "x"} for n in range(3)]}
+    )
+    assert many.status_code == 413
+    long = client.post("/v1/topics/infer", json={"model": model, "documents": [{"id": "1", "text": "x" * 51}]})
+    assert long.status_code == 422
+    assert long.json()["errors"][0]["field"] == "documents[0].text"

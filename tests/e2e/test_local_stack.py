@@ -292,3 +292,18 @@ def test_invoke_and_logs_commands(local_stack: RunningStack, tmp_path: Any) -> N
     assert batches, "the worker's JSON log lines are readable through `kestrel logs`"
     assert all(entry["function_name"] == "kestrel-local-file_import" for entry in batches)
     assert all(entry["function_request_id"] for entry in batches)
+
+
+def test_the_nlp_service_runs_beside_the_stack_and_status_reports_it(local_stack: RunningStack) -> None:
+    """`kestrel up` started the service on its port; the functions' URL is in runtime.json, `kestrel status` sees it."""
+    stack = local_stack
+    url = stack.runtime["nlp_service_url"]
+    assert url == f"http://127.0.0.1:{stack.env['KESTREL_LOCAL_NLP_PORT']}"
+    status, ready = request("GET", f"{url}/ready")
+    assert (status, ready["status"]) == (200, "ready")
+    status, found = request(
+        "POST", f"{url}/v1/entities", body={"documents": [{"id": "1", "text": "Salomon sells skis."}]}
+    )
+    assert status == 200, found
+    assert stack.status()["nlp_service"] == {"url": url, "ready": True}
+    assert "NLP service" in (stack.state_dir / "banner.txt").read_text()

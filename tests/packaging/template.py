@@ -8,6 +8,8 @@ from tests.packaging.sls import PackagedStage
 # The only IAM actions allowed with Resource "*" (infra/kestrel-iam.js): X-Ray accepts no
 # resource-level permissions.
 RESOURCE_STAR_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+# The same for roles only ECS tasks assume (the NLP service's execution role): the ECR registry token.
+ECS_TASK_RESOURCE_STAR_ACTIONS = RESOURCE_STAR_ACTIONS | {"ecr:GetAuthorizationToken"}
 # What a worker's role needs on its own queue (infra/kestrel-workers.js, and Lambda's SQS poller).
 SQS_CONSUME_ACTIONS = frozenset(
     {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
@@ -73,6 +75,18 @@ def role_of(pkg: PackagedStage, name: str) -> tuple[str, dict[str, Any]]:
     role_ref = function_resources(pkg)[name]["Properties"]["Role"]
     role_id: str = role_ref["Fn::GetAtt"][0]
     return role_id, pkg.resources[role_id]
+
+
+def trusted_services(role: dict[str, Any]) -> set[str | None]:
+    """The service principals a role's trust policy names (None for any other kind of principal)."""
+    found: set[str | None] = set()
+    for statement in as_list(role["Properties"]["AssumeRolePolicyDocument"]["Statement"]):
+        principal = statement.get("Principal") or {}
+        if set(principal) == {"Service"}:
+            found.update(as_list(principal["Service"]))
+        else:
+            found.add(None)
+    return found
 
 
 def role_statements(role: dict[str, Any]) -> list[dict[str, Any]]:

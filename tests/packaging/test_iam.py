@@ -8,6 +8,7 @@ import pytest
 
 from tests.packaging.sls import PackagedStage
 from tests.packaging.template import (
+    ECS_TASK_RESOURCE_STAR_ACTIONS,
     RESOURCE_STAR_ACTIONS,
     SQS_CONSUME_ACTIONS,
     as_list,
@@ -16,6 +17,7 @@ from tests.packaging.template import (
     queue_ids_of,
     role_of,
     role_statements,
+    trusted_services,
     workers,
 )
 
@@ -56,8 +58,11 @@ def test_one_role_per_function(pkg: PackagedStage) -> None:
 
 def test_no_wildcard_actions_or_resources_in_iam_policies(pkg: PackagedStage) -> None:
     documents = []
+    star_actions = {}
     for name, role in pkg.of_type("AWS::IAM::Role").items():
         documents += [(name, p["PolicyDocument"]) for p in role["Properties"].get("Policies", [])]
+        ecs_only = trusted_services(role) == {"ecs-tasks.amazonaws.com"}
+        star_actions[name] = ECS_TASK_RESOURCE_STAR_ACTIONS if ecs_only else RESOURCE_STAR_ACTIONS
         for arn in role["Properties"].get("ManagedPolicyArns", []):
             assert ALLOWED_MANAGED_POLICY in json.dumps(arn), f"{name}: managed policy {arn}"
     for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
@@ -70,7 +75,8 @@ def test_no_wildcard_actions_or_resources_in_iam_policies(pkg: PackagedStage) ->
             actions = as_list(statement["Action"])
             assert not [a for a in actions if "*" in a], f"{name}: wildcard action in {statement}"
             if "*" in as_list(statement["Resource"]):
-                assert set(actions) <= RESOURCE_STAR_ACTIONS, f"{name}: Resource * in {statement}"
+                allowed = star_actions.get(name, RESOURCE_STAR_ACTIONS)
+                assert set(actions) <= allowed, f"{name}: Resource * in {statement}"
 
 
 def test_each_role_grants_what_serverless_yml_declares_and_no_more(pkg: PackagedStage) -> None:

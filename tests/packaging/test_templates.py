@@ -72,11 +72,15 @@ def test_every_bucket_is_private_and_tls_only(pkg: PackagedStage) -> None:
 
 
 def test_the_buckets_are_named_after_the_stage_and_expire_what_they_hold(pkg: PackagedStage) -> None:
-    """Uploads, chunks and crawled HTML are working copies: each prefix written expires."""
+    """Uploads, chunks, crawled HTML and topic-fit corpora are working copies: each such prefix expires.
+
+    Topic models (``nlp/models/``) are kept: the pages' topic weights belong to a model version.
+    """
     prefixes = {
         "UploadsBucket": ("uploads", "uploads/"),
         "ChunksBucket": ("chunks", "gsc-chunks/"),
         "RawPagesBucket": ("raw-pages", "raw-html/"),
+        "NlpModelsBucket": ("nlp-models", "nlp/corpora/"),
     }
     assert set(own_buckets(pkg)) == set(prefixes)
     for name, (kind, prefix) in prefixes.items():
@@ -163,12 +167,17 @@ def test_two_azs_private_subnets_route_through_the_nat(pkg: PackagedStage) -> No
 
 
 def test_database_accepts_postgres_only_from_lambdas_and_proxy(pkg: PackagedStage) -> None:
+    """The NLP service's groups have tests of their own (test_nlp_service.py)."""
     ingress = [r["Properties"] for r in pkg.of_type("AWS::EC2::SecurityGroupIngress").values()]
     into_db = {r["SourceSecurityGroupId"]["Ref"] for r in ingress if r["GroupId"] == {"Ref": "DbSecurityGroup"}}
     assert into_db == {"LambdaSecurityGroup", "DbProxySecurityGroup"}
+    into_proxy = {r["SourceSecurityGroupId"]["Ref"] for r in ingress if r["GroupId"] == {"Ref": "DbProxySecurityGroup"}}
+    assert into_proxy == {"LambdaSecurityGroup"}
     for rule in ingress:
-        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", POSTGRES_PORT, POSTGRES_PORT)
         assert "CidrIp" not in rule
+        assert "CidrIpv6" not in rule
+        if rule["GroupId"]["Ref"] in ("DbSecurityGroup", "DbProxySecurityGroup"):
+            assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", POSTGRES_PORT, POSTGRES_PORT)
     for name, group in pkg.of_type("AWS::EC2::SecurityGroup").items():
         assert "SecurityGroupIngress" not in group["Properties"], name
 

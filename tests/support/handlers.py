@@ -63,3 +63,22 @@ def sqs_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
             if record["body"] == "fail":
                 failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+def nlp_entities(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Calls the NLP service where the function is told it is (KESTREL_NLP_SERVICE_URL), as the NLP workers do."""
+    import json
+    import urllib.request
+
+    url = os.environ["KESTREL_NLP_SERVICE_URL"]
+    with urllib.request.urlopen(f"{url}/ready", timeout=10) as response:  # noqa: S310 - the test's own service
+        ready = json.loads(response.read())
+    request = urllib.request.Request(  # noqa: S310
+        f"{url}/v1/entities",
+        data=json.dumps({"documents": event["documents"]}).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        entities = json.loads(response.read())
+    return {"url": url, "ready": ready, "entities": entities}
