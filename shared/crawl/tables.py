@@ -31,7 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.jobs import tables as _jobs  # noqa: F401  (registers the tables referenced here)
 from shared.orm import Base, created_at_column, uuid_pk
+from shared.projects import tables as _projects  # noqa: F401
 
 
 def _job_fk() -> ForeignKeyConstraint:

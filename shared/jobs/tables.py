@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.orm import Base, created_at_column, updated_at_column, uuid_pk
+from shared.projects import tables as _projects  # noqa: F401  (registers the tables referenced here)
 
 
 class Job(Base):

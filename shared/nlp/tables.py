@@ -29,7 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.crawl import tables as _crawl  # noqa: F401  (registers the tables referenced here)
 from shared.orm import Base, created_at_column, updated_at_column, uuid_pk
+from shared.projects import tables as _projects  # noqa: F401
 
 NLP_PARTITIONS = 64
 """``page_entities`` and ``page_topics`` are hash-partitioned on ``project_id`` into ``<table>_p00`` .. ``_p63``."""

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.orm import Base, created_at_column, updated_at_column, uuid_pk
+from shared.tenancy import tables as _tenancy  # noqa: F401  (registers the tables referenced here)
 
 
 class Project(Base):

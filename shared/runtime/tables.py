@@ -11,6 +11,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.orm import Base, created_at_column
+from shared.tenancy import tables as _tenancy  # noqa: F401  (registers the tables referenced here)
 
 
 class IdempotencyRecord(Base):
