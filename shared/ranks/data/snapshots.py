@@ -28,6 +28,13 @@ class CheckedKeyword:
     device: str
 
 
+def project_depth(session: TenantSession, project_id: uuid.UUID) -> int | None:
+    """How many results the project's checks read (None: no such project)."""
+    return session.scalar(
+        select(Project.rank_depth).where(Project.tenant_id == session.tenant_id, Project.id == project_id)
+    )
+
+
 def checked_keywords(session: TenantSession, keyword_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CheckedKeyword]:
     rows = session.execute(
         select(Keyword.id, Keyword.project_id, Keyword.device, Project.domain)
@@ -70,7 +77,9 @@ def count_items(session: TenantSession, project_id: uuid.UUID, snapshot_id: uuid
     )
 
 
-def of_keyword(session: TenantSession, project_id: uuid.UUID, keyword_id: uuid.UUID, day: dt.date) -> SerpSnapshot | None:
+def of_keyword(
+    session: TenantSession, project_id: uuid.UUID, keyword_id: uuid.UUID, day: dt.date
+) -> SerpSnapshot | None:
     return session.scalar(
         select(SerpSnapshot).where(
             SerpSnapshot.project_id == project_id, SerpSnapshot.keyword_id == keyword_id, SerpSnapshot.check_date == day

@@ -89,7 +89,7 @@ def spent_since(session: TenantSession, since: dt.datetime) -> Decimal:
             RankTask.tenant_id == session.tenant_id, RankTask.posted_at >= since
         )
     )
-    return Decimal(total)
+    return Decimal(total or 0)
 
 
 def live_checks_since(session: TenantSession, since: dt.datetime) -> int:
@@ -182,7 +182,7 @@ def project_keywords(
 # ---------------------------------------------------------------- posting
 
 
-def _of_job(session: TenantSession, job_id: uuid.UUID) -> Select[tuple[RankTask]]:
+def _of_job(session: TenantSession, job_id: uuid.UUID) -> Select[RankTask]:
     return select(RankTask).where(RankTask.tenant_id == session.tenant_id, RankTask.job_id == job_id)
 
 
@@ -307,3 +307,7 @@ def counts(session: TenantSession, job_id: uuid.UUID) -> TaskCounts:
 
 def task_for_keyword(session: TenantSession, job_id: uuid.UUID, keyword_id: uuid.UUID) -> RankTask | None:
     return session.scalar(_of_job(session, job_id).where(RankTask.keyword_id == keyword_id))
+
+
+def get(session: TenantSession, task_id: uuid.UUID) -> RankTask | None:
+    return session.scalar(select(RankTask).where(RankTask.tenant_id == session.tenant_id, RankTask.id == task_id))
