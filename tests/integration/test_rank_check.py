@@ -152,13 +152,14 @@ def drain(env: Env, *, limit: int = 50) -> int:
     raise AssertionError(f"rank_check's queue did not empty after {limit} messages")
 
 
-def screenshot_messages(env: Env) -> list[dict[str, Any]]:
+def screenshot_messages(env: Env, project: Project) -> list[dict[str, Any]]:
+    """The project's messages to serp_screenshot (other tests' are dropped)."""
     bodies: list[dict[str, Any]] = []
     while messages := receive(env.screenshots_url, wait=0):
         for message in messages:
             bodies.append(json.loads(message["Body"]))
             sqs().delete_message(QueueUrl=env.screenshots_url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
+    return [body for body in bodies if body["project_id"] == str(project.id)]
 
 
 def quarantined(env: Env) -> list[dict[str, Any]]:
@@ -270,7 +271,7 @@ def test_the_schedule_posts_each_project_once_and_collects_every_item(env: Env) 
     assert all(i.raw is None for i in items if i.known)
     assert UNKNOWN_ITEM_TYPE in featured.features_present
     assert "people_also_ask" in featured.features_present
-    shots = screenshot_messages(env)
+    shots = screenshot_messages(env, project)
     assert sorted(m["snapshot_id"] for m in shots) == sorted(str(s.id) for s, _ in snapshots.values())
     assert {m["kind"] for m in shots} == {"snapshot"}
 
@@ -416,7 +417,7 @@ def test_a_live_check_runs_through_live_advanced_within_the_daily_limit(env: Env
     assert set(stored(project)) == {ids["bivvy bag"], ids["camp pillow"]}
     assert {t.mode for t in rank_tasks(project)} == {"live"}
     assert {t.cost for t in rank_tasks(project)} == {task_cost(10, Decimal("0.002"))}
-    assert len(screenshot_messages(env)) == 2
+    assert len(screenshot_messages(env, project)) == 2
 
     refused = api.post(path, {})  # every active keyword: three, one more than the day has left
     assert refused.status == 429, refused.raw

@@ -288,15 +288,14 @@ def mark_collected(session: TenantSession, task_id: uuid.UUID, *, provider_task_
 
 
 def counts(session: TenantSession, job_id: uuid.UUID) -> TaskCounts:
-    rows = dict(
-        session.execute(
+    rows: dict[str, int] = {
+        status: count
+        for status, count in session.execute(
             select(RankTask.status, func.count())
             .where(RankTask.tenant_id == session.tenant_id, RankTask.job_id == job_id)
             .group_by(RankTask.status)
         )
-        .tuples()
-        .all()
-    )
+    }
     return TaskCounts(
         pending=rows.get("pending", 0),
         posted=rows.get("posted", 0),
