@@ -259,7 +259,7 @@ def test_the_schedule_posts_each_project_once_and_collects_every_item(env: Env) 
     for snapshot, items in snapshots.values():
         assert snapshot.items_count == len(items) > 10
         assert [i.item_index for i in items] == list(range(len(items)))
-        on_site = [i.rank_group for i in items if i.type == "organic" and (i.domain or "").endswith(DEMO_DOMAIN)]
+        on_site = [i.rank_group or 0 for i in items if i.type == "organic" and (i.domain or "").endswith(DEMO_DOMAIN)]
         assert snapshot.position == (min(on_site) if on_site else None)  # null when not ranking, never 0
         assert snapshot.url is None or DEMO_DOMAIN in snapshot.url
         assert set(snapshot.features_owned) <= set(snapshot.features_present)

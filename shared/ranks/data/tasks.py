@@ -288,14 +288,12 @@ def mark_collected(session: TenantSession, task_id: uuid.UUID, *, provider_task_
 
 
 def counts(session: TenantSession, job_id: uuid.UUID) -> TaskCounts:
-    rows: dict[str, int] = {
-        status: count
-        for status, count in session.execute(
-            select(RankTask.status, func.count())
-            .where(RankTask.tenant_id == session.tenant_id, RankTask.job_id == job_id)
-            .group_by(RankTask.status)
-        )
-    }
+    result = session.execute(
+        select(RankTask.status, func.count())
+        .where(RankTask.tenant_id == session.tenant_id, RankTask.job_id == job_id)
+        .group_by(RankTask.status)
+    )
+    rows: dict[str, int] = {row[0]: row[1] for row in result}
     return TaskCounts(
         pending=rows.get("pending", 0),
         posted=rows.get("posted", 0),
