@@ -20,14 +20,14 @@ from datetime import UTC, datetime, timedelta
 from shared.db import tenant_transaction
 from shared.errors import PermanentError
 from shared.observability import logger, metrics
-from shared.ranks.dataforseo.client import DataForSeoClient
+from shared.ranks.dataforseo import dataforseo_client
 from shared.runtime.work import RunOnce, Work
 from shared.screenshots import storage
 from shared.screenshots.data import screenshots as data
 from shared.screenshots.data.screenshots import NewScreenshot, SnapshotToShoot
 from shared.screenshots.engine import VARIANT_NAMES, ScreenshotFailed, Session, Shot, VariantName, warm_engine
 from shared.screenshots.models import ScreenshotSnapshot
-from shared.settings import Crawling, DataForSeo, Screenshots, ScreenshotStore, settings_of
+from shared.settings import Crawling, Screenshots, ScreenshotStore, settings_of
 
 LEASE = timedelta(minutes=15)  # longer than the function's 300 s timeout
 # Captures not started by then are recorded as not taken: the function's timeout is 300 s.
@@ -65,12 +65,7 @@ def serp_html(snapshot: SnapshotToShoot) -> str:
     """The SERP's HTML from DataForSEO, or why there is none (a ``PermanentError``'s message: no retry helps)."""
     if snapshot.provider_task_id is None:
         raise PermanentError("The snapshot has no DataForSEO task to read the SERP's HTML from.")
-    client = DataForSeoClient(settings_of(DataForSeo))
-    try:
-        pages = client.task_get_html(snapshot.provider_task_id)
-    finally:
-        client.close()
-    return pages[0]
+    return dataforseo_client().task_get_html(snapshot.provider_task_id)[0]
 
 
 def handle(message: ScreenshotSnapshot, work: Work) -> None:
