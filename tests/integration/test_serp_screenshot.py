@@ -90,7 +90,7 @@ def stored_snapshot(env: Env, device: str = "desktop", *, task_id: str | None = 
     tenant_id = new_tenant(env.owner_url)
     principal = Principal(subject="auth0|screenshots", tenant_id=tenant_id, permissions=frozenset())
     project = projects.create_project(principal, ProjectIn(name="Demo Outdoor", domain=DOMAIN))
-    keyword = keywords.add_keyword(principal, project.id, KeywordIn(text=KEYWORD, device=device))  # type: ignore[arg-type]
+    keyword = keywords.add_keyword(principal, project.id, KeywordIn(text=KEYWORD, device=device))
     client = dataforseo_client()
     [posted] = client.post_tasks([SerpTaskIn(str(uuid.uuid4()), KEYWORD, US, "en", device, 10)])  # type: ignore[arg-type]
     assert posted.task_id is not None
