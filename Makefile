@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.kestrel-installed
 NODE_STAMP := node_modules/.kestrel-installed
+# The screenshot engine's Chromium, unpacked from npm's @sparticuz/chromium (shared/screenshots/chromium.py).
+CHROMIUM := .state/chromium/chromium
 PYTHON_SOURCES := shared functions kestrel_local migrations tests nlp_service
 
 .DEFAULT_GOAL := help
@@ -42,7 +44,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP)
+# No root and no Playwright browser download: the binary ships inside the npm package.
+$(CHROMIUM): $(NODE_STAMP) scripts/chromium-path.mjs
+	node scripts/chromium-path.mjs .state/chromium
+	@touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(CHROMIUM)
 
 up: setup
 	$(BIN)/kestrel up
@@ -63,7 +70,7 @@ TEST_SUITES := test-unit test-integration test-local-stack test-packaging test-e
 test-unit: $(VENV_STAMP)
 	$(BIN)/pytest tests/unit
 
-test-integration: $(VENV_STAMP)
+test-integration: $(VENV_STAMP) $(CHROMIUM)
 	$(BIN)/pytest tests/integration
 
 test-local-stack: setup

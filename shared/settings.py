@@ -263,6 +263,33 @@ class Topics(SettingsModel):
     topic_min_words: int = Field(default=50, ge=1)
 
 
+class Screenshots(SettingsModel):
+    """How serp_screenshot's Chromium runs (``shared/screenshots/``): where it is, how long a capture may take.
+
+    ``chromium_path`` is ``/opt/chromium/chromium`` in the image (its Dockerfile sets it) and
+    ``.state/chromium/chromium`` on a developer's machine (``make setup`` unpacks it there; ``kestrel up`` and
+    the tests set it).
+    """
+
+    chromium_path: str
+    screenshot_navigation_timeout_seconds: float = Field(default=20.0, gt=0)
+    screenshot_total_timeout_seconds: float = Field(default=45.0, gt=0)
+    # A full-page capture longer than this (CSS pixels) is cut: PNG size and memory stay bounded.
+    screenshot_max_full_height: int = Field(default=15_000, ge=1080)
+    screenshot_max_resource_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024)
+    # Where the browser's home and each invocation's directory go (None: the system's temp dir, /tmp on Lambda).
+    screenshot_work_dir: str | None = None
+
+
+class ScreenshotStore(SettingsModel):
+    """The screenshots bucket (PNG under the tenant's prefix, expired by a lifecycle rule after
+    ``screenshot_retention_days``, the same stage parameter as the rule) and how long a download link lives."""
+
+    screenshots_bucket: str
+    screenshot_retention_days: int = Field(ge=1)
+    screenshot_url_expiry_seconds: int = Field(default=300, ge=30, le=3600)
+
+
 class DataForSeo(SettingsModel):
     """The DataForSEO API (SERP, Google organic). Locally ``dataforseo_api_base_url`` points at kestrel_local's
     stand-in; in AWS at DataForSEO itself, reached through the NAT's fixed egress IP.
