@@ -1,7 +1,9 @@
 """Reading an export's dates: one column's (``DateReader``) and the explicit range a text names (``date_range_in``).
 
-ISO; "Jan 5, 2024" or "5 Jan 2024"; D.M.YYYY; D/M/YYYY or M/D/YYYY with the
-order learned per file like decimal separators (ambiguous: rejected).
+ISO (also YYYY/MM/DD); "Jan 5, 2024" or "5 Jan 2024"; D.M.YYYY; D/M/YYYY or
+M/D/YYYY with the order learned per file like decimal separators (ambiguous:
+rejected); the year-first dates of Chinese, Japanese and Korean spreadsheets,
+"2024年3月5日" and "2024. 3. 5.".
 """
 
 import datetime as dt
@@ -33,6 +35,8 @@ _MONTH_FIRST = re.compile(
 _DAY_FIRST = re.compile(
     r"(?<![\d])(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[A-Za-z]{3,9})\.?(?![A-Za-z])(?:,?\s+(?P<y>\d{4})(?!\d))?"
 )
+# "2024年3月5日" (Chinese, Japanese), "2024. 3. 5." (Korean): read as ISO.
+_YEAR_FIRST = re.compile(r"(?<!\d)(\d{4})(?:年\s*|\.\s+)(\d{1,2})(?:月\s*|\.\s+)(\d{1,2})(?:日|\.(?!\d)|(?!\d))")
 _TRAILING_TIME = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -68,6 +72,7 @@ def _slash_order(first: int, second: int, separator: str) -> bool | None:
 
 
 def _date_tokens(text: str, day_first: bool | None) -> list[_DateToken]:
+    text = _year_first(text)
     found: list[_DateToken] = []
     for match in _ISO_DATE.finditer(text):
         found.append(_DateToken(match.start(), match.end(), int(match["y"]), int(match["m"]), int(match["d"])))
@@ -91,6 +96,13 @@ def _date_tokens(text: str, day_first: bool | None) -> list[_DateToken]:
         if not tokens or token.start >= tokens[-1].end:
             tokens.append(token)
     return tokens
+
+
+def _year_first(text: str) -> str:
+    """Chinese, Japanese and Korean year-first dates rewritten as ISO dates."""
+    if "年" not in text and ". " not in text:
+        return text
+    return _YEAR_FIRST.sub(lambda match: f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}", text)
 
 
 def _to_date(token: _DateToken, year: int) -> dt.date:
@@ -149,7 +161,7 @@ class DateReader:
         return day
 
     def _parse(self, raw: str) -> dt.date:
-        text = _TRAILING_TIME.sub("", raw.strip())
+        text = _year_first(_TRAILING_TIME.sub("", raw.strip())).strip()
         if not text:
             raise ValueProblem("is empty")
         tokens = _date_tokens(text, self._day_first)
