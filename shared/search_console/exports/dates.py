@@ -1,9 +1,10 @@
 """Reading an export's dates: one column's (``DateReader``) and the explicit range a text names (``date_range_in``).
 
 ISO (also YYYY/MM/DD); "Jan 5, 2024" or "5 Jan 2024"; D.M.YYYY; D/M/YYYY or
-M/D/YYYY with the order learned per file like decimal separators (ambiguous:
-rejected); the year-first dates of Chinese, Japanese and Korean spreadsheets,
-"2024年3月5日" and "2024. 3. 5.".
+M/D/YYYY (or with dashes, as Dutch spreadsheets write them) with the order
+learned per file like decimal separators (ambiguous: rejected); the year-first
+dates of Chinese, Japanese and Korean spreadsheets, "2024年3月5日" and
+"2024. 3. 5.".
 """
 
 import datetime as dt
@@ -28,7 +29,7 @@ _MONTH_NAMES = (
     "december",
 )
 _ISO_DATE = re.compile(r"(?<!\d)(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)")
-_NUMERIC_DATE = re.compile(r"(?<!\d)(?P<a>\d{1,2})(?P<sep>[/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})(?!\d)")
+_NUMERIC_DATE = re.compile(r"(?<!\d)(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})(?!\d)")
 _MONTH_FIRST = re.compile(
     r"(?<![A-Za-z])(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d])(?:,?\s+(?P<y>\d{4})(?!\d))?"
 )
