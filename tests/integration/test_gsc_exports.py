@@ -300,7 +300,9 @@ GERMAN_FILES = {
     "Seiten.csv": "Häufigste Seiten;Klicks;Impressionen;CTR;Position\nhttps://www.acme.com/;905;8.120;11,15 %;2,3\n",
     "Länder.csv": "Land;Klicks;Impressionen;CTR;Position\nDeutschland;700;12.000;5,83 %;4,1\n",
     "Geräte.csv": "Gerät;Klicks;Impressionen;CTR;Position\nMobilgerät;400;12.000;3,33 %;5,2\n",
-    "Daten.csv": "Datum;Klicks;Impressionen;CTR;Position\n31.03.2024;25;640;3,91 %;5,4\n02.03.2024;30;700;4,29 %;5,1\n",
+    "Diagramm.csv": (
+        "Datum;Klicks;Impressionen;CTR;Position\n31.03.2024;25;640;3,91 %;5,4\n02.03.2024;30;700;4,29 %;5,1\n"
+    ),
     "Filter.csv": "Filter;Wert\nSuchtyp;Bilder\nDatum;01.03.2024 - 31.03.2024\n",
 }
 

@@ -315,3 +315,52 @@ def test_a_localised_preset_without_dates_names_itself_in_the_reason():
     assert "Filters.csv gives the range as 'Últimos 3 meses' (last 3 months), which names no dates" in (
         rejected.value.reason
     )
+
+
+# ---------------------------------------------------------------- the headers and Filters.csv seen in real exports
+# File names, headers and Filters.csv rows as real exports in public repositories have them (the sources the
+# tables cite); the data lines are this test's own.
+REAL_HEADERS = [
+    ("fr", "Requêtes.csv", "Requêtes les plus fréquentes,Clics,Impressions,CTR,Position", "queries"),
+    ("fr", "Pays.csv", "Pays,Clics,Impressions,CTR,Position", "countries"),
+    ("fr", "Appareils.csv", "Appareil,Clics,Impressions,CTR,Position", "devices"),
+    (
+        "fr",
+        "Apparence dans les résultats de recherche.csv",
+        "Apparence dans les résultats de recherche,Clics,Impressions,CTR,Position",
+        "search_appearance",
+    ),
+    ("fr", "Dates.csv", "Date,Clics,Impressions,CTR,Position", "dates"),
+    ("es", "Páginas.csv", "Páginas principales,Clics,Impresiones,CTR,Posición", "pages"),
+    ("es", "Países.csv", "País,Clics,Impresiones,CTR,Posición", "countries"),
+    ("es", "Dispositivos.csv", "Dispositivo,Clics,Impresiones,CTR,Posición", "devices"),
+    ("es", "Gráfico.csv", "Fecha,Clics,Impresiones,CTR,Posición", "dates"),
+    ("nl", "Apparaten.csv", "Apparaat,Aantal klikken,Vertoningen,CTR,Positie", "devices"),
+    ("nl", "Landen.csv", "Land,Aantal klikken,Vertoningen,CTR,Positie", "countries"),
+    ("nl", "Diagram.csv", "Datum,Aantal klikken,Vertoningen,CTR,Positie", "dates"),
+    ("ja", "クエリ.csv", "上位のクエリ,クリック数,表示回数,CTR,掲載順位", "queries"),
+    ("ja", "ページ.csv", "上位のページ,クリック数,表示回数,CTR,掲載順位", "pages"),
+    ("zh", "图表.csv", "日期,点击次数,展示,点击率,排名", "dates"),
+]
+REAL_FILTERS = [
+    ("es", "filtros.csv", "Filtrar,Valor\nTipo de búsqueda,Web\nFecha,Últimos 3 meses\n", "last 3 months"),
+    ("nl", "Filters.csv", "Filter,Waarde\nZoektype,Web\nDatum,Afgelopen 6 maanden", "last 6 months"),
+    ("en", "Filters.csv", "Filter,Value\nSearch type,Web\nDate,Last 3 months\n", "last 3 months"),
+]
+
+
+@pytest.mark.parametrize(("code", "name", "header", "report"), REAL_HEADERS, ids=lambda value: str(value)[:24])
+def test_the_headers_of_real_exports_are_read(code, name, header, report):
+    key = "2026-06-17" if report == "dates" else "https://www.acme.com/" if report == "pages" else "x"
+    export = read_ui_export(ui_zip({name: f"{header}\n{key},26,2135,1.22%,48.54\n"}))
+    assert list(export.reports) == [report]
+    assert code in export.languages
+    assert [(row.clicks, row.impressions, row.position) for row in export.rows] == [(26, 2135, 48.54)]
+
+
+@pytest.mark.parametrize(("code", "name", "filters", "preset"), REAL_FILTERS, ids=lambda value: str(value)[:12])
+def test_the_filters_of_real_exports_are_read(code, name, filters, preset):
+    header = REAL_HEADERS[-1][2]
+    export = read_ui_export(ui_zip({"图表.csv": f"{header}\n2026-06-17,1,6,16.67%,23.7\n", name: filters}))
+    assert (export.search_type, export.date_preset, export.has_filters) == ("web", preset, True)
+    assert code in export.languages

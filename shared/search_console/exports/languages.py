@@ -101,7 +101,7 @@ ENGLISH = Language(
     filter_header=("Filter", "Value"),
     filters={
         "search type": ("Search type",),
-        "date": ("Date",),
+        "date": ("Date", "Date range"),
         "query": ("Query",),
         "page": ("Page",),
         "country": ("Country",),
@@ -119,6 +119,7 @@ ENGLISH = Language(
     date_presets={preset: (preset,) for preset in DATE_PRESETS},
     comparison=("compar",),
     decimal=None,
+    unconfirmed=("Date range (quoted by a repository as a Filters.csv label)",),
 )
 
 # ---------------------------------------------------------------- German
@@ -128,9 +129,11 @@ ENGLISH = Language(
 # (filter "nach ... Land und Datum"); https://support.google.com/webmasters/answer/6155685?hl=de
 # (option "Vergleichen"); https://developers.google.com/search/blog/2022/10/performance-data-deep-dive?hl=de
 # (dimensions "Suchanfragen, Seiten, Länder, Geräte oder Darstellungen in der Suche").
-# No real German export was found: the key columns "Häufigste Suchanfragen" and "Häufigste Seiten"
-# are how third-party parsers quote the German export (unconfirmed); the tab names of the help page
-# are accepted beside them.
+# File names: repositories' notes on their own German exports list Diagramm.csv, Suchanfragen.csv,
+# Seiten.csv, Länder.csv, Geräte.csv, "Darstellung in der Suche.csv" and Filter.csv (one quotes its
+# Filter.csv's date as "Letzte 12 Monate"). No German export's content was found: the key columns
+# "Häufigste Suchanfragen" and "Häufigste Seiten" are how third-party parsers quote the German export
+# (unconfirmed); the help page's tab names are accepted beside them.
 GERMAN = Language(
     code="de",
     name="German",
@@ -160,7 +163,7 @@ GERMAN = Language(
         "countries": ("Länder",),
         "devices": ("Geräte",),
         "search_appearance": ("Darstellung in der Suche",),
-        "dates": ("Daten", "Diagramm"),
+        "dates": ("Diagramm",),
         "filters": ("Filter",),
     },
     filter_header=("Filter", "Wert"),
@@ -196,11 +199,11 @@ GERMAN = Language(
         "Häufigste Suchanfragen",
         "Häufigste Seiten",
         "Durchschnittliche Position",
-        "every file name",
+        "Land, Gerät, Darstellung in der Suche, Datum as headers (the help page's words)",
         "Filter,Wert",
         "Suchtyp",
         "Bild/Bilder",
-        "the Letzte ... presets",
+        "the Letzte ... presets but Letzte 12 Monate",
     ),
 )
 
@@ -515,38 +518,43 @@ PORTUGUESE = Language(
 )
 
 # ---------------------------------------------------------------- Dutch
-# Sources: https://support.google.com/webmasters/answer/7576553?hl=nl;
+# Sources: real exports dynique-agency/newdynique (docs/seo/data/gsc-export-2026-09-08/: Filters.csv
+# "Filter,Waarde / Zoektype,Web / Datum,Afgelopen 6 maanden"; Apparaten.csv "Apparaat,Aantal klikken,
+# Vertoningen,CTR,Positie"; Diagram.csv "Datum"; Landen.csv "Land"; Zoekopdrachten.csv, Paginas.csv);
+# another repository's notes on its export (files Zoekopdrachten, Diagram, Landen, Apparaten, Paginas,
+# Filters, Zoekopmaak) and a script reading Dutch exports ("Meest uitgevoerde zoekopdrachten",
+# "Toppagina's"); https://support.google.com/webmasters/answer/7576553?hl=nl;
 # https://support.google.com/webmasters/answer/7042828?hl=nl ("klikken", "vertoningen", "positie").
-# No real Dutch export was found: every key column and file name is the help page's wording
-# (unconfirmed as export headers).
 DUTCH = Language(
     code="nl",
     name="Dutch",
     sources=(
+        "dynique-agency/newdynique: docs/seo/data/gsc-export-2026-09-08/ (Filters.csv, Apparaten.csv,"
+        " Diagram.csv, Landen.csv, Zoekopdrachten.csv, Paginas.csv)",
         "https://support.google.com/webmasters/answer/7576553?hl=nl",
         "https://support.google.com/webmasters/answer/7042828?hl=nl",
     ),
     reports={
-        "queries": ("Populairste zoekopdrachten", "Zoekopdrachten"),
-        "pages": ("Populairste pagina's", "Pagina's"),
+        "queries": ("Meest uitgevoerde zoekopdrachten", "Zoekopdrachten"),
+        "pages": ("Toppagina's", "Pagina's"),
         "countries": ("Land",),
         "devices": ("Apparaat",),
         "search_appearance": ("Zoekopmaak",),
         "dates": ("Datum",),
     },
     metrics={
-        "clicks": ("Klikken",),
+        "clicks": ("Aantal klikken", "Klikken"),
         "impressions": ("Vertoningen",),
         "ctr": ("CTR",),
         "position": ("Positie",),
     },
     files={
         "queries": ("Zoekopdrachten",),
-        "pages": ("Pagina's",),
+        "pages": ("Pagina's", "Paginas"),
         "countries": ("Landen",),
         "devices": ("Apparaten",),
         "search_appearance": ("Zoekopmaak",),
-        "dates": ("Datums", "Diagram"),
+        "dates": ("Diagram",),
         "filters": ("Filters",),
     },
     filter_header=("Filter", "Waarde"),
@@ -579,12 +587,12 @@ DUTCH = Language(
     comparison=("vergelijk",),
     decimal=",",
     unconfirmed=(
-        "every key column",
-        "every file name",
-        "Filter,Waarde",
-        "every filter label but Datum",
+        "Meest uitgevoerde zoekopdrachten and Toppagina's (quoted by a script, not read from a file)",
+        "Zoekopmaak as a header",
+        "Pagina's (the help page's word; a real zip held Paginas.csv)",
+        "the dimension filter labels",
         "the search types but Web",
-        "every preset",
+        "the presets but Afgelopen 6 maanden",
     ),
 )
 
@@ -777,7 +785,7 @@ KOREAN = Language(
     filter_header=("필터", "값"),
     filters={
         "search type": ("검색 유형",),
-        "date": ("날짜",),
+        "date": ("날짜", "기간"),
         "query": ("검색어",),
         "page": ("페이지",),
         "country": ("국가",),
