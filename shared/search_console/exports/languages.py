@@ -364,9 +364,11 @@ SPANISH = Language(
 # Sources: https://support.google.com/webmasters/answer/7576553?hl=it (Rapporto sul rendimento: tab
 # "QUERY", "fino a 1000 query principali", "clic", "impressioni", "CTR", "posizione", "negli ultimi tre
 # mesi", button "Confronta"); https://developers.google.com/search/blog/2022/10/performance-data-deep-dive?hl=it
-# (dimensions "query, pagine, paesi, dispositivi o aspetti nella ricerca"). No real Italian export was
-# found: "Query più frequenti" and the Grafico.csv name are how repositories quote it (unconfirmed);
-# the help page's "Query principali" is accepted beside it.
+# (dimensions "query, pagine, paesi, dispositivi o aspetti nella ricerca"). No Italian export's file was
+# found: two repositories reading Italian exports ("GSC Italia") map the columns "Query più frequenti",
+# "Pagine principali", "Paese", "Dispositivo", "Data", "Clic", "Impressioni", "CTR", "Posizione", and one
+# asks for the files Query.csv, Pagine.csv, Grafico.csv, Paesi.csv, Dispositivi.csv (unconfirmed by a
+# file; the help page's "Query principali" is accepted beside them).
 ITALIAN = Language(
     code="it",
     name="Italian",
@@ -376,7 +378,7 @@ ITALIAN = Language(
     ),
     reports={
         "queries": ("Query più frequenti", "Query principali"),
-        "pages": ("Pagine più popolari", "Pagine principali"),
+        "pages": ("Pagine principali",),
         "countries": ("Paese",),
         "devices": ("Dispositivo",),
         "search_appearance": ("Aspetto nella ricerca",),
@@ -394,7 +396,7 @@ ITALIAN = Language(
         "countries": ("Paesi",),
         "devices": ("Dispositivi",),
         "search_appearance": ("Aspetto nella ricerca",),
-        "dates": ("Grafico", "Date"),
+        "dates": ("Grafico",),
         "filters": ("Filtri",),
     },
     filter_header=("Filtro", "Valore"),
@@ -427,9 +429,8 @@ ITALIAN = Language(
     comparison=("confront",),
     decimal=",",
     unconfirmed=(
-        "Query più frequenti",
-        "Pagine più popolari",
-        "Pagine principali",
+        "every header (quoted by repositories reading Italian exports, not read from a file)",
+        "Aspetto nella ricerca (the help page's words)",
         "every file name",
         "Filtro,Valore",
         "Tipo di ricerca",
@@ -600,8 +601,11 @@ DUTCH = Language(
 # Sources: https://support.google.com/webmasters/answer/7576553?hl=pl (Raport skuteczności:
 # "kliknięcia", "wyświetlenia", "CTR", "pozycja", "z ostatnich 3 miesięcy", "wygląd w wyszukiwarce");
 # https://support.google.com/webmasters/answer/9216516?hl=pl (filter "Data");
-# https://support.google.com/webmasters/answer/7042828?hl=pl. No real Polish export was found: the
-# key columns and file names are unconfirmed.
+# https://support.google.com/webmasters/answer/7042828?hl=pl. A repository reading Polish exports builds
+# its fixtures in their shape: Zapytania.csv "Najczęstsze zapytania,Kliknięcia,Wyświetlenia,CTR,Pozycja",
+# Strony.csv "Najpopularniejsze strony", Kraje.csv "Kraj", Urządzenia.csv "Urządzenie", "Wygląd w
+# wynikach wyszukiwania.csv" with that header, Daty.csv "Data", Filtry.csv "Filtr,Wartość / Typ
+# wyszukiwania,Internet / Data,Ostatnie 28 dni" (not read from a real file: unconfirmed).
 POLISH = Language(
     code="pl",
     name="Polish",
@@ -609,13 +613,15 @@ POLISH = Language(
         "https://support.google.com/webmasters/answer/7576553?hl=pl",
         "https://support.google.com/webmasters/answer/9216516?hl=pl",
         "https://support.google.com/webmasters/answer/7042828?hl=pl",
+        "a repository's Polish export fixtures in the shape of its real exports (Zapytania.csv, Strony.csv,"
+        " Kraje.csv, Urządzenia.csv, Daty.csv, Filtry.csv)",
     ),
     reports={
         "queries": ("Najczęstsze zapytania", "Zapytania"),
         "pages": ("Najpopularniejsze strony", "Strony"),
         "countries": ("Kraj",),
         "devices": ("Urządzenie",),
-        "search_appearance": ("Wygląd w wyszukiwarce",),
+        "search_appearance": ("Wygląd w wynikach wyszukiwania", "Wygląd w wyszukiwarce"),
         "dates": ("Data",),
     },
     metrics={
@@ -629,7 +635,7 @@ POLISH = Language(
         "pages": ("Strony",),
         "countries": ("Kraje",),
         "devices": ("Urządzenia",),
-        "search_appearance": ("Wygląd w wyszukiwarce",),
+        "search_appearance": ("Wygląd w wynikach wyszukiwania",),
         "dates": ("Daty", "Wykres"),
         "filters": ("Filtry",),
     },
@@ -641,7 +647,7 @@ POLISH = Language(
         "page": ("Strona",),
         "country": ("Kraj",),
         "device": ("Urządzenie",),
-        "search appearance": ("Wygląd w wyszukiwarce",),
+        "search appearance": ("Wygląd w wynikach wyszukiwania", "Wygląd w wyszukiwarce"),
     },
     search_types={
         "web": ("Internet", "Wyniki internetowe", "Web"),
@@ -663,12 +669,12 @@ POLISH = Language(
     comparison=("porówn",),
     decimal=",",
     unconfirmed=(
-        "every key column",
-        "every file name",
-        "Filtr,Wartość",
-        "every filter label but Data",
-        "every search type",
-        "every preset",
+        "every header, file name and Filtry.csv row (seen in fixtures shaped like real exports, not in a file)",
+        "Zapytania, Strony, Wygląd w wyszukiwarce (the help page's words)",
+        "the dimension filter labels",
+        "the search types but Internet",
+        "the presets but Ostatnie 28 dni",
+        "Wykres (the Page indexing export's chart file)",
     ),
 )
 
