@@ -364,3 +364,19 @@ def test_the_filters_of_real_exports_are_read(code, name, filters, preset):
     export = read_ui_export(ui_zip({"图表.csv": f"{header}\n2026-06-17,1,6,16.67%,23.7\n", name: filters}))
     assert (export.search_type, export.date_preset, export.has_filters) == ("web", preset, True)
     assert code in export.languages
+
+
+def test_a_day_without_impressions_is_no_row_but_still_spans_the_range():
+    # Real Spanish and Chinese exports write a day without impressions with empty CTR and position.
+    content = "Fecha,Clics,Impresiones,CTR,Posición\n2026-05-10,0,0,,\n2026-05-11,0,4,0%,2.8\n2026-05-12,0,0,,\n"
+    export = read_ui_export(ui_zip({"Gráfico.csv": content, "Páginas.csv": report_csv(languages.SPANISH, "pages")}))
+    assert errors_by_line(export.errors) == {}
+    assert [row.key for row in export.rows if row.report == "dates"] == ["2026-05-11"]
+    assert export.empty_days == [dt.date(2026, 5, 10), dt.date(2026, 5, 12)]
+    snapshots = ui_snapshots(export, range_start=None, range_end=None, search_type=None)
+    assert {(s.range_start, s.range_end) for s in snapshots if s.report == "pages"} == {
+        (dt.date(2026, 5, 10), dt.date(2026, 5, 12))
+    }
+    # Only a day with no clicks and no impressions may leave its CTR and position empty.
+    bad = read_ui_export(ui_zip({"Gráfico.csv": "Fecha,Clics,Impresiones,CTR,Posición\n2026-05-10,0,3,,\n"}))
+    assert errors_by_line(bad.errors) == {2: "Gráfico.csv: Posición: is empty; CTR: is empty"}

@@ -757,10 +757,11 @@ JAPANESE = Language(
 
 # ---------------------------------------------------------------- Korean
 # Sources: https://support.google.com/webmasters/answer/7576553?hl=ko (실적 보고서: "클릭수",
-# "노출수", "CTR", "평균 게재순위"; tabs 검색어, 페이지, 국가, 기기, 검색 노출, 날짜). No real Korean
-# export was found: several repositories parsing Korean exports quote "인기 검색어,클릭수,노출,CTR,
-# 게재 순위", "인기 페이지", and the files 검색어 수.csv, 페이지.csv, 차트.csv ("날짜"); those are
-# accepted beside the help page's wording and unconfirmed.
+# "노출수", "CTR", "평균 게재순위"; tabs 검색어, 페이지, 국가, 기기, 검색 노출, 날짜). No Korean export's
+# file was found, but several repositories' notes on their own exports agree: the zip holds 차트.csv,
+# 검색어 수.csv, 페이지.csv, 국가.csv, 기기.csv, 필터.csv, with the columns 인기 검색어, 인기 페이지, 클릭수,
+# 노출, CTR, 게재 순위 and 날짜; their fixtures write Filters.csv as "필터,값 / 검색 유형,웹 / 기간 (or
+# 날짜),지난 24시간". The help page's wording is accepted beside them.
 KOREAN = Language(
     code="ko",
     name="Korean",
@@ -818,14 +819,12 @@ KOREAN = Language(
     comparison=("비교",),
     decimal=None,
     unconfirmed=(
-        "인기 검색어",
-        "인기 페이지",
-        "노출 and 게재 순위 as headers",
-        "every file name",
-        "필터,값",
-        "every filter label",
-        "every search type",
-        "every preset",
+        "every header and file name (repositories' notes on their exports, not a file)",
+        "국가, 기기, 검색 노출 as headers (the help page's words)",
+        "필터,값, 검색 유형, 웹, 기간 (fixtures)",
+        "the dimension filter labels",
+        "the search types but 웹",
+        "the presets but 지난 24시간",
     ),
 )
 
@@ -833,8 +832,9 @@ KOREAN = Language(
 # Sources: soledadschiavo357-alt/X-GROK (图表.csv "日期,点击次数,展示,点击率,排名"; files 查询数.csv and
 # 网页.csv); https://support.google.com/webmasters/answer/7576553?hl=zh-Hans (效果报告) and ?hl=zh-Hant;
 # https://developers.google.com/search/blog/2022/10/performance-data-deep-dive?hl=zh-tw (Traditional:
-# 點擊次數, 曝光次數, CTR, 排名; 查詢, 網頁, 國家/地區, 裝置, 搜尋外觀). "热门查询" and "排名靠前的网页"
-# are how several repositories quote the Simplified Chinese export (unconfirmed).
+# 點擊次數, 曝光次數, CTR, 排名; 查詢, 網頁, 國家/地區, 裝置, 搜尋外觀). Repositories' notes on their own
+# exports list the files 查询数.csv, 国家_地区.csv, 过滤器.csv, 设备.csv, 搜索结果呈现.csv, 图表.csv and
+# 网页.csv, and several read the columns 热门查询, 排名靠前的网页, 点击次数, 展示, 点击率, 排名 from them.
 CHINESE = Language(
     code="zh",
     name="Chinese",
@@ -897,12 +897,10 @@ CHINESE = Language(
     comparison=("比较", "比較"),
     decimal=None,
     unconfirmed=(
-        "热门查询",
-        "排名靠前的网页",
-        "the Traditional Chinese headers but the help-page metrics",
+        "热门查询 and 排名靠前的网页 (read by repositories, not seen in a file here)",
+        "the Traditional Chinese labels (the help pages' words)",
         "国家/地区, 设备 and 搜索结果呈现 as headers",
-        "every file name but 图表, 查询数 and 网页",
-        "every filter label and value",
+        "过滤器,值 and every filter label and value",
         "every preset",
     ),
 )

@@ -17,7 +17,9 @@ import request's range; Dates.csv's span. Without one of these a file with
 aggregate reports is rejected.
 
 CTR must agree with clicks / impressions (within ``CTR_TOLERANCE``, since
-exports round it), and the exact clicks / impressions is what is stored.
+exports round it), and the exact clicks / impressions is what is stored. A
+Dates.csv day without impressions ("2024-03-02,0,0,,": no CTR, no position) is
+no row, but still counts for the range Dates.csv spans.
 """
 
 import datetime as dt
@@ -100,6 +102,7 @@ class UiExport:
     date_filter: str | None = None  # Filters.csv's Date value as written
     date_preset: str | None = None  # that value's preset ("last 3 months"), in English, when it is one
     languages: set[str] = field(default_factory=set)  # the codes of the UI languages its headers are in
+    empty_days: list[dt.date] = field(default_factory=list)  # Dates.csv's days without impressions (no row)
     has_filters: bool = False
     files: int = 0
     lines: int = 0
@@ -191,7 +194,9 @@ def _read_ui_csv(stream: io.BufferedReader, name: str | None, export: UiExport) 
             break
         export.lines += 1
         row = _report_row(record.cells, len(columns), report, written[0], metric_index, labels, numbers, dates)
-        if isinstance(row, str):
+        if isinstance(row, dt.date):
+            export.empty_days.append(row)
+        elif isinstance(row, str):
             export.errors.add(record.line, f"{prefix}{row}")
         elif row.key in seen:
             export.errors.add(record.line, f"{prefix}repeats {written[0]} {row.key!r} of line {seen[row.key]}")
@@ -262,11 +267,16 @@ def _report_row(
     labels: Mapping[str, str],
     numbers: NumberReader,
     dates: DateReader,
-) -> ReportRow | str:
-    """One report line as a row, or the reason it is rejected."""
+) -> ReportRow | dt.date | str:
+    """One report line as a row, the day of a Dates line without impressions, or the reason it is rejected."""
     fields = line_fields(cells, width)
     if isinstance(fields, str):
         return fields
+    if report == "dates" and _without_impressions(fields, metric_index):
+        try:
+            return dates.read(fields[0])
+        except ValueProblem as problem:
+            return f"{key_label}: {problem}"
     problems: list[str] = []
     key: str | None = fields[0].strip()
     if not key:
@@ -296,6 +306,13 @@ def _report_row(
     if problems or key is None or clicks is None or impressions is None or position is None:
         return "; ".join(problems)
     return ReportRow(report, key, clicks, impressions, _ctr(clicks, impressions), position)
+
+
+def _without_impressions(fields: list[str], metric_index: Mapping[str, int]) -> bool:
+    """A day Search Console shows with no impressions: "0,0" and empty CTR and position ("2024-03-02,0,0,,")."""
+    empty = [fields[metric_index[metric]].strip() for metric in ("ctr", "position") if metric in metric_index]
+    counts = [fields[metric_index[metric]].strip() for metric in ("clicks", "impressions")]
+    return counts == ["0", "0"] and not any(empty)
 
 
 def _ctr(clicks: int, impressions: int) -> float:
@@ -366,7 +383,7 @@ def ui_snapshots(
 ) -> list[Snapshot]:
     """The export's rows as dated snapshots; ``RejectedFile`` when aggregates have no known date range."""
     chosen_type: SearchType = export.search_type or search_type or "web"
-    days = sorted(dt.date.fromisoformat(row.key) for row in export.rows if row.report == "dates")
+    days = sorted([dt.date.fromisoformat(row.key) for row in export.rows if row.report == "dates"] + export.empty_days)
     requested = (range_start, range_end) if range_start and range_end else None
     period = export.date_range or requested or ((days[0], days[-1]) if days else None)
     if days and period and not (period[0] <= days[0] and days[-1] <= period[1]):
