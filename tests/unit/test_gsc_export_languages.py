@@ -12,6 +12,7 @@ import pytest
 
 from shared.errors import RejectedFile
 from shared.search_console.exports import languages
+from shared.search_console.exports.dates import date_range_in
 from shared.search_console.exports.languages import LANGUAGES, Language
 from shared.search_console.exports.numbers import NumberReader
 from shared.search_console.exports.problems import ValueProblem
@@ -380,3 +381,29 @@ def test_a_day_without_impressions_is_no_row_but_still_spans_the_range():
     # Only a day with no clicks and no impressions may leave its CTR and position empty.
     bad = read_ui_export(ui_zip({"Gráfico.csv": "Fecha,Clics,Impresiones,CTR,Posición\n2026-05-10,0,3,,\n"}))
     assert errors_by_line(bad.errors) == {2: "Gráfico.csv: Posición: is empty; CTR: is empty"}
+
+
+@pytest.mark.parametrize(
+    "language", [language for language in LANGUAGES if language.months], ids=lambda lang: lang.code
+)
+def test_custom_ranges_written_with_each_languages_month_names(language):
+    for number, names in enumerate(language.months, start=1):
+        for name in names:
+            for text in (f"1 {name} 2024 - 2 {name} 2024", f"1. {name}. 2024 \u2013 2. {name}. 2024"):
+                assert date_range_in(text) == (dt.date(2024, number, 1), dt.date(2024, number, 2)), text
+    export = read_ui_export(
+        language_zip(
+            language,
+            filters=filters_csv(language, date=f"3 {language.months[6][0]}. 2026-9 {language.months[7][0]} 2026"),
+        )
+    )
+    assert export.date_range == (dt.date(2026, 7, 3), dt.date(2026, 8, 9))
+
+
+def test_custom_ranges_as_repositories_quote_them():
+    assert date_range_in("27 juil. 2026-9 août 2026") == (dt.date(2026, 7, 27), dt.date(2026, 8, 9))
+    assert date_range_in("1 janv. 2026-31 janv. 2026") == (dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    assert date_range_in("Aug 28, 2026-Sep 3, 2026") == (dt.date(2026, 8, 28), dt.date(2026, 9, 3))
+    assert date_range_in("1 de mar. de 2024 - 31 de mar. de 2024") == (dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+    for preset in (label for language in LANGUAGES for labels in language.date_presets.values() for label in labels):
+        assert date_range_in(preset) is None, preset  # a preset names no dates

@@ -1,6 +1,7 @@
 """Reading an export's dates: one column's (``DateReader``) and the explicit range a text names (``date_range_in``).
 
-ISO (also YYYY/MM/DD); "Jan 5, 2024" or "5 Jan 2024"; D.M.YYYY; D/M/YYYY or
+ISO (also YYYY/MM/DD); "Jan 5, 2024" or "5 Jan 2024" (or with the month names of
+any language in ``languages``: "5 janv. 2024", "5. März 2024", "5 de mar. de 2024"); D.M.YYYY; D/M/YYYY or
 M/D/YYYY (or with dashes, as Dutch spreadsheets write them) with the order
 learned per file like decimal separators (ambiguous: rejected); the year-first
 dates of Chinese, Japanese and Korean spreadsheets, "2024年3月5日" and
@@ -11,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from shared.search_console.exports.languages import MONTH_NAMES
 from shared.search_console.exports.problems import ValueProblem
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -30,11 +32,13 @@ _MONTH_NAMES = (
 )
 _ISO_DATE = re.compile(r"(?<!\d)(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)")
 _NUMERIC_DATE = re.compile(r"(?<!\d)(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})(?!\d)")
+# Month names in any language of languages.LANGUAGES: "Mar 1, 2024", "1 mars 2024", "1. März 2024", "1 de mar. de 2024".
 _MONTH_FIRST = re.compile(
-    r"(?<![A-Za-z])(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d])(?:,?\s+(?P<y>\d{4})(?!\d))?"
+    r"(?<![^\W\d_])(?P<mon>[^\W\d_]{3,13})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d])(?:,?\s+(?P<y>\d{4})(?!\d))?"
 )
 _DAY_FIRST = re.compile(
-    r"(?<![\d])(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[A-Za-z]{3,9})\.?(?![A-Za-z])(?:,?\s+(?P<y>\d{4})(?!\d))?"
+    r"(?<![\d])(?P<d>\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?P<mon>[^\W\d_]{3,13})\.?(?![^\W\d_])"
+    r"(?:,?\s+(?:de\s+)?(?P<y>\d{4})(?!\d))?"
 )
 # "2024年3月5日" (Chinese, Japanese), "2024. 3. 5." (Korean): read as ISO.
 _YEAR_FIRST = re.compile(r"(?<!\d)(\d{4})(?:年\s*|\.\s+)(\d{1,2})(?:月\s*|\.\s+)(\d{1,2})(?:日|\.(?!\d)|(?!\d))")
@@ -43,8 +47,8 @@ _TRAILING_TIME = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{
 
 def _month(word: str) -> int | None:
     word = word.lower()
-    if word == "sept":
-        return 9
+    if word in MONTH_NAMES:
+        return MONTH_NAMES[word]
     for number, name in enumerate(_MONTH_NAMES, start=1):
         if len(word) >= 3 and name.startswith(word):
             return number

@@ -60,6 +60,9 @@ class Language:
     comparison: tuple[str, ...]  # a word that marks a Date filter comparing two ranges (matched in its value)
     decimal: str | None  # the decimal separator the language's spreadsheets write; None: the point, or unknown
     unconfirmed: tuple[str, ...] = ()  # labels no source confirmed (the help page's wording preferred)
+    # The month names a custom range is written with ("27 juil. 2026-9 août 2026"), January first: CLDR's
+    # abbreviated and wide names for the locale, which the UI formats dates with. Empty: numeric dates only.
+    months: tuple[tuple[str, ...], ...] = ()
 
 
 # ---------------------------------------------------------------- English
@@ -205,6 +208,20 @@ GERMAN = Language(
         "Bild/Bilder",
         "the Letzte ... presets but Letzte 12 Monate",
     ),
+    months=(
+        ("Jan", "Januar", "Jän", "Jänner"),
+        ("Feb", "Februar"),
+        ("März", "Mär", "Mrz"),
+        ("Apr", "April"),
+        ("Mai",),
+        ("Juni", "Jun"),
+        ("Juli", "Jul"),
+        ("Aug", "August"),
+        ("Sept", "Sep", "September"),
+        ("Okt", "Oktober"),
+        ("Nov", "November"),
+        ("Dez", "Dezember"),
+    ),
 )
 
 # ---------------------------------------------------------------- French
@@ -213,7 +230,8 @@ GERMAN = Language(
 # résultats de recherche.csv" with that header; Dates.csv "Date") and Antho-352/pluscestsimple
 # (Requêtes.csv, Pages.csv); https://support.google.com/webmasters/answer/7576553?hl=fr.
 # Filters.csv "Filtre,Valeur / Type de recherche,Web / Date,Les 3 derniers mois" is quoted from an
-# export in a repository's notes, not read from a file.
+# export in a repository's notes, and custom ranges such as "27 juil. 2026-9 août 2026" from other
+# repositories' fixtures; neither was read from a file.
 FRENCH = Language(
     code="fr",
     name="French",
@@ -281,6 +299,20 @@ FRENCH = Language(
         "the filter labels but Type de recherche and Date",
         "the search types but Web",
         "the presets but Les 3 derniers mois",
+    ),
+    months=(
+        ("janv", "janvier"),
+        ("févr", "février"),
+        ("mars",),
+        ("avr", "avril"),
+        ("mai",),
+        ("juin",),
+        ("juil", "juillet"),
+        ("août",),
+        ("sept", "septembre"),
+        ("oct", "octobre"),
+        ("nov", "novembre"),
+        ("déc", "décembre"),
     ),
 )
 
@@ -357,6 +389,20 @@ SPANISH = Language(
         "the dimension filter labels",
         "the search types but Web",
         "the presets but Últimos 3 meses",
+    ),
+    months=(
+        ("ene", "enero"),
+        ("feb", "febrero"),
+        ("mar", "marzo"),
+        ("abr", "abril"),
+        ("may", "mayo"),
+        ("jun", "junio"),
+        ("jul", "julio"),
+        ("ago", "agosto"),
+        ("sept", "sep", "septiembre"),
+        ("oct", "octubre"),
+        ("nov", "noviembre"),
+        ("dic", "diciembre"),
     ),
 )
 
@@ -437,6 +483,20 @@ ITALIAN = Language(
         "the search types but Web",
         "the Ultimi ... presets",
     ),
+    months=(
+        ("gen", "gennaio"),
+        ("feb", "febbraio"),
+        ("mar", "marzo"),
+        ("apr", "aprile"),
+        ("mag", "maggio"),
+        ("giu", "giugno"),
+        ("lug", "luglio"),
+        ("ago", "agosto"),
+        ("set", "settembre"),
+        ("ott", "ottobre"),
+        ("nov", "novembre"),
+        ("dic", "dicembre"),
+    ),
 )
 
 # ---------------------------------------------------------------- Portuguese
@@ -516,6 +576,20 @@ PORTUGUESE = Language(
         "the search types but Web",
         "every preset",
     ),
+    months=(
+        ("jan", "janeiro"),
+        ("fev", "fevereiro"),
+        ("mar", "março"),
+        ("abr", "abril"),
+        ("mai", "maio"),
+        ("jun", "junho"),
+        ("jul", "julho"),
+        ("ago", "agosto"),
+        ("set", "setembro"),
+        ("out", "outubro"),
+        ("nov", "novembro"),
+        ("dez", "dezembro"),
+    ),
 )
 
 # ---------------------------------------------------------------- Dutch
@@ -594,6 +668,20 @@ DUTCH = Language(
         "the dimension filter labels",
         "the search types but Web",
         "the presets but Afgelopen 6 maanden",
+    ),
+    months=(
+        ("jan", "januari"),
+        ("feb", "februari"),
+        ("mrt", "maart"),
+        ("apr", "april"),
+        ("mei",),
+        ("jun", "juni"),
+        ("jul", "juli"),
+        ("aug", "augustus"),
+        ("sep", "sept", "september"),
+        ("okt", "oktober"),
+        ("nov", "november"),
+        ("dec", "december"),
     ),
 )
 
@@ -675,6 +763,20 @@ POLISH = Language(
         "the search types but Internet",
         "the presets but Ostatnie 28 dni",
         "Wykres (the Page indexing export's chart file)",
+    ),
+    months=(
+        ("sty", "stycznia", "styczeń"),
+        ("lut", "lutego", "luty"),
+        ("mar", "marca", "marzec"),
+        ("kwi", "kwietnia", "kwiecień"),
+        ("maj", "maja"),
+        ("cze", "czerwca", "czerwiec"),
+        ("lip", "lipca", "lipiec"),
+        ("sie", "sierpnia", "sierpień"),
+        ("wrz", "września", "wrzesień"),
+        ("paź", "października", "październik"),
+        ("lis", "listopada", "listopad"),
+        ("gru", "grudnia", "grudzień"),
     ),
 )
 
@@ -953,6 +1055,17 @@ SEARCH_TYPE_VALUES = _index(_pairs("search_types"))
 DATE_PRESET_VALUES = _index(_pairs("date_presets"))
 
 
+def _months() -> Mapping[str, int]:
+    """Month name (normalised, without a trailing '.') -> its number, from every table."""
+    pairs = (
+        (name.rstrip("."), str(number), language.code)
+        for language in LANGUAGES
+        for number, names in enumerate(language.months, start=1)
+        for name in names
+    )
+    return MappingProxyType({name: int(number) for name, (number, _) in _index(pairs).items()})
+
+
 def _filter_headers() -> Mapping[tuple[str, str], frozenset[str]]:
     headers: dict[tuple[str, str], set[str]] = {}
     for language in LANGUAGES:
@@ -962,6 +1075,7 @@ def _filter_headers() -> Mapping[tuple[str, str], frozenset[str]]:
 
 
 FILTER_HEADERS = _filter_headers()
+MONTH_NAMES = _months()
 COMPARISON_WORDS: tuple[str, ...] = tuple(sorted({word for language in LANGUAGES for word in language.comparison}))
 BY_CODE: Mapping[str, Language] = MappingProxyType({language.code: language for language in LANGUAGES})
 HEADER_WORDS: frozenset[str] = (
