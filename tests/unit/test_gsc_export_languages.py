@@ -323,6 +323,7 @@ def test_a_localised_preset_without_dates_names_itself_in_the_reason():
 # tables cite); the data lines are this test's own.
 REAL_HEADERS = [
     ("fr", "Requêtes.csv", "Requêtes les plus fréquentes,Clics,Impressions,CTR,Position", "queries"),
+    ("fr", "Pages.csv", "Pages les plus populaires,Clics,Impressions,CTR,Position", "pages"),
     ("fr", "Pays.csv", "Pays,Clics,Impressions,CTR,Position", "countries"),
     ("fr", "Appareils.csv", "Appareil,Clics,Impressions,CTR,Position", "devices"),
     (

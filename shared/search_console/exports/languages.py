@@ -384,6 +384,7 @@ SPANISH = Language(
     comparison=("compar",),
     decimal=",",
     unconfirmed=(
+        "Consultas principales (quoted by repositories; their Consultas.csv was not read)",
         "Aspecto de búsqueda (header and file name)",
         "Filtros (file name)",
         "the dimension filter labels",
