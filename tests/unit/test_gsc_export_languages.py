@@ -408,3 +408,15 @@ def test_custom_ranges_as_repositories_quote_them():
     assert date_range_in("1 de mar. de 2024 - 31 de mar. de 2024") == (dt.date(2024, 3, 1), dt.date(2024, 3, 31))
     for preset in (label for language in LANGUAGES for labels in language.date_presets.values() for label in labels):
         assert date_range_in(preset) is None, preset  # a preset names no dates
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Top queries,Last 28 days Clicks,Previous 28 days Clicks,Impressions,Position",
+        "Najczęstsze zapytania,Kliknięcia (ostatnie 28 dni),Kliknięcia (poprzednie 28 dni),Wyświetlenia,Pozycja",
+    ],
+    ids=["en", "pl"],
+)
+def test_a_comparison_export_in_any_language_is_named_as_one(header):
+    assert "is a comparison export" in reason_of(f"{header}\nx,1,2,3,4\n".encode())

@@ -247,7 +247,7 @@ def _report_layout(columns: list[str], written: list[str], where: str) -> tuple[
         else:
             metric_index[metric[0]] = index
             found_in = found_in & metric[1] or found_in | metric[1]
-    if any(normalised(column).endswith(_METRIC_WORDS) for column in unknown):
+    if any(_names_a_metric(column) for column in unknown):
         raise RejectedFile(f"{where}is a comparison export ({', '.join(unknown)}): export a single date range instead.")
     missing = [metric for metric in _REQUIRED_METRICS if metric not in metric_index]
     if missing or unknown:
@@ -256,6 +256,11 @@ def _report_layout(columns: list[str], written: list[str], where: str) -> tuple[
             problems.append(f"unknown column(s) {', '.join(unknown)}")
         raise RejectedFile(f"{where}has a wrong header: {'; '.join(problems)} (its header is {','.join(written)!r}).")
     return report, metric_index, found_in
+
+
+def _names_a_metric(column: str) -> bool:
+    """A metric and its period ("last 28 days clicks", "kliknięcia (ostatnie 28 dni)")."""
+    return any(column.endswith(f" {word}") or column.startswith(f"{word} ") for word in _METRIC_WORDS)
 
 
 def _report_row(
