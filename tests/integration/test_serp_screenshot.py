@@ -6,7 +6,9 @@ pinned), and the competitors' hosts do not resolve here: their captures are reco
 reason, and the others stand. Messages go through moto's SQS to the real handler.
 """
 
+import importlib
 import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,12 +28,13 @@ from shared.ranks.tables import Screenshot, SerpItem, SerpSnapshot
 from shared.runtime.cache import reset_cached_runtime
 from shared.screenshots.engine import forget_engine, png_dimensions
 from shared.screenshots.models import ScreenshotSnapshot
+from tests.integration.conftest import SCREENSHOTS_BUCKET
+from tests.support.api import ApiClient
 from tests.support.chromium import local_chromium
 from tests.support.dataforseo import dataforseo_stand_in
-from tests.support.queues import REGION, WorkerQueues, create_worker_queues, deliver, queue_depth, s3, sqs
+from tests.support.queues import WorkerQueues, create_worker_queues, deliver, queue_depth, s3, sqs
 from tests.support.tenants import new_tenant
 
-BUCKET = "kestrel-test-screenshots"
 DOMAIN = "demo-outdoor.example.com"
 KEYWORD = "waterproof hiking jacket"  # the demo site ranks 4th: three organic results above it
 US = 2840
@@ -50,9 +53,8 @@ class Env:
 def env(platform: Any) -> Iterator[Env]:
     site = DemoSiteServer(crawl_delay=0.0).start()
     queues = create_worker_queues(f"serp-screenshot-{uuid.uuid4().hex[:6]}", visibility_timeout=300)
-    s3().create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     settings = {
-        "KESTREL_SCREENSHOTS_BUCKET": BUCKET,
+        "KESTREL_SCREENSHOTS_BUCKET": SCREENSHOTS_BUCKET,
         "KESTREL_SCREENSHOT_RETENTION_DAYS": "30",
         "KESTREL_CHROMIUM_PATH": local_chromium(),
         "KESTREL_SCREENSHOT_NAVIGATION_TIMEOUT_SECONDS": "10",
@@ -157,7 +159,7 @@ def rows_of(snapshot: Snapshot, tenant_id: str | None = None) -> list[Screenshot
 
 
 def png(key: str) -> bytes:
-    body: bytes = s3().get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    body: bytes = s3().get_object(Bucket=SCREENSHOTS_BUCKET, Key=key)["Body"].read()
     return body
 
 
@@ -244,3 +246,70 @@ def test_a_bad_message_is_quarantined_with_its_reason(env: Env) -> None:
         QueueUrl=env.queues.dlq_url, MaxNumberOfMessages=1, MessageAttributeNames=["All"], WaitTimeSeconds=1
     )["Messages"]
     assert "snapshot_id" in json.dumps(message)
+
+
+# ---------------------------------------------------------------- api_content's routes
+
+
+@pytest.fixture(scope="module")
+def content_api(env: Env) -> Any:
+    return importlib.import_module("functions.api_content.handler").handler
+
+
+@pytest.fixture(scope="module")
+def shot(env: Env) -> Snapshot:
+    """A snapshot whose screenshots were taken (once for the module's route tests)."""
+    snapshot = stored_snapshot(env)
+    assert send(env, snapshot.message()) == set()
+    return snapshot
+
+
+def test_the_list_pages_newest_first_and_filters(shot: Snapshot, content_api: Any) -> None:
+    api = ApiClient(content_api, "api_content", shot.tenant_id)
+    path = f"/v1/projects/{shot.project_id}/screenshots"
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        reply = api.get(path, query={"limit": "4", **({"cursor": cursor} if cursor else {})})
+        assert reply.status == 200, reply.raw
+        seen += reply.json["items"]
+        cursor = reply.json["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(rows_of(shot)) == 2 + 4 * 3  # the SERP twice; ours and three competitors, thrice each
+    assert len({item["id"] for item in seen}) == len(seen)
+    keys = [(item["captured_at"], item["id"]) for item in seen]
+    assert keys == sorted(keys, reverse=True)
+    by_snapshot = api.get(path, query={"snapshot_id": str(shot.id), "limit": "200"}).json["items"]
+    assert len(by_snapshot) == len(seen)
+    assert api.get(path, query={"snapshot_id": str(uuid.uuid4())}).json["items"] == []
+    keyword_id = seen[0]["keyword_id"]
+    assert len(api.get(path, query={"keyword_id": keyword_id, "limit": "200"}).json["items"]) == len(seen)
+
+
+def test_one_screenshot_comes_with_a_short_lived_link_to_its_png(shot: Snapshot, content_api: Any) -> None:
+    api = ApiClient(content_api, "api_content", shot.tenant_id)
+    items = api.get(f"/v1/projects/{shot.project_id}/screenshots", query={"limit": "200"}).json["items"]
+    stored = next(item for item in items if item["status"] == "stored" and item["variant"] == "mobile")
+    reply = api.get(f"/v1/projects/{shot.project_id}/screenshots/{stored['id']}")
+    assert reply.status == 200, reply.raw
+    detail = reply.json
+    assert detail["download_url"]
+    expires = datetime.fromisoformat(detail["download_expires_at"])
+    assert 0 < (expires - datetime.now(UTC)).total_seconds() <= 300
+    with urllib.request.urlopen(detail["download_url"], timeout=10) as response:  # noqa: S310 (moto's URL)
+        body = response.read()
+    assert png_dimensions(body) == (detail["width"], detail["height"]) == SIZES["mobile"]
+    failed = next(item for item in items if item["status"] == "failed")
+    reply = api.get(f"/v1/projects/{shot.project_id}/screenshots/{failed['id']}")
+    assert reply.json["download_url"] is None
+    assert reply.json["error"]
+
+
+def test_another_tenant_gets_404_and_a_reader_needs_the_permission(shot: Snapshot, content_api: Any, env: Env) -> None:
+    api = ApiClient(content_api, "api_content", shot.tenant_id)
+    [item] = api.get(f"/v1/projects/{shot.project_id}/screenshots", query={"limit": "1"}).json["items"]
+    intruder = new_tenant(env.owner_url)
+    assert api.get(f"/v1/projects/{shot.project_id}/screenshots", tenant_id=intruder).status == 404
+    assert api.get(f"/v1/projects/{shot.project_id}/screenshots/{item['id']}", tenant_id=intruder).status == 404
+    assert api.get(f"/v1/projects/{shot.project_id}/screenshots", permissions=()).status == 403
