@@ -33,7 +33,7 @@ from shared.crawl.fetch import _error_code
 from shared.crawl.ssrf import AddressPolicy, guarded_client
 from shared.errors import ConfigurationError
 from shared.screenshots.chromium import CHROMIUM_ARGS, browser_environment
-from shared.screenshots.routing import GuardedRouter, Refusal, Refused, is_google
+from shared.screenshots.routing import AnswerCache, GuardedRouter, Refusal, Refused, is_google
 from shared.settings import Crawling, Screenshots
 
 VariantName = Literal["desktop_fold", "desktop_full", "mobile"]
@@ -141,6 +141,13 @@ class Engine:
         self.launches += 1
         return self._browser
 
+    @property
+    def playwright(self) -> Playwright:
+        """The Playwright driver the browser runs under (one per thread: the bench launches its floor from it)."""
+        self.browser()
+        assert self._playwright is not None  # noqa: S101 (browser() started it)
+        return self._playwright
+
     def client(self) -> httpx.Client:
         if self._client is None:
             self._client = guarded_client(
@@ -186,6 +193,8 @@ class Session:
     engine: Engine
     directory: Path
     taken: int = 0
+    # The invocation's storable answers, shared by its captures (a page in three variants is fetched once).
+    cache: AnswerCache = field(default_factory=AnswerCache)
 
     def page(self, url: str, variant: VariantName) -> Shot:
         """The page at ``url`` as ``variant`` shows it. ``ScreenshotFailed`` if it never loads."""
@@ -205,6 +214,7 @@ class Session:
             self.engine.client(),
             deadline=deadline,
             max_bytes=config.max_resource_bytes,
+            cache=self.cache,
             refuse_host=(lambda host: "a SERP is never fetched from Google" if is_google(host) else None)
             if serp
             else (lambda host: None),
