@@ -12,7 +12,7 @@ PYTHON_SOURCES := shared functions kestrel_local migrations tests nlp_service
 
 .DEFAULT_GOAL := help
 .PHONY: help setup up down test lint typecheck pytest test-unit test-integration test-local-stack test-packaging test-e2e \
-	test-nlp-service package bench-local bench-ingest bench-reports bench-crawl bench-nlp fmt clean
+	test-nlp-service package bench-local bench-ingest bench-reports bench-crawl bench-nlp bench-ranks-items fmt clean
 
 help:
 	@echo "make up        run the whole platform locally (gateway, workers, schedules, alarms) with demo data"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-reports the reports API over the rollup aggregates vs the same reports straight from gsc_rows"
 	@echo "make bench-crawl  a 2,000+ page crawl through page_crawl vs a bare fetch-and-parse loop of the same pages"
 	@echo "make bench-nlp    the NLP service over HTTP: entities vs spaCy in-process, an LDA fit vs the same gensim call"
+	@echo "make bench-ranks-items 1,000 keywords' depth-100 SERPs parsed and stored through rank_check (items per second)"
 	@echo "make fmt       format the Python code"
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/find-python312.sh
@@ -107,6 +108,9 @@ bench-crawl: setup
 
 bench-nlp: setup
 	$(BIN)/python -m bench.bench_nlp
+
+bench-ranks-items: setup
+	$(BIN)/python -m bench.ranks_items
 
 fmt: $(VENV_STAMP)
 	$(BIN)/ruff format .

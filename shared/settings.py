@@ -12,6 +12,7 @@ AWS_ENDPOINT_URL, credentials) itself.
 Each model is one concern; code reads the one it needs with ``settings_of(Model)``.
 """
 
+from decimal import Decimal
 from functools import cache
 from typing import Literal, Self, cast
 
@@ -148,6 +149,40 @@ class RawPages(SettingsModel):
     """The bucket keeping crawled pages' raw HTML (gzip, under the tenant's prefix, expired by a lifecycle rule)."""
 
     raw_pages_bucket: str
+
+
+class RankCheckQueue(SettingsModel):
+    """rank_check's queue: for the API's live checks and rank_check itself (a project's post, its collects)."""
+
+    rank_check_queue_url: str
+
+
+class ScreenshotQueue(SettingsModel):
+    """serp_screenshot's queue: rank_check sends it each SERP snapshot it stored."""
+
+    serp_screenshot_queue_url: str
+
+
+class RankChecks(SettingsModel):
+    """What rank checks may cost and how they are collected.
+
+    Prices are DataForSEO's per SERP of 10 results (standard queue, live); each further page of 10 costs
+    ``rank_extra_page_factor`` of the base. A tenant without a ``rank_budgets`` row has
+    ``rank_monthly_budget_usd`` a month and ``rank_live_checks_per_day`` on-demand keyword checks a day.
+    Standard tasks are collected ``rank_collect_delay_seconds`` after posting and then again until done;
+    a task not ready after ``rank_task_max_age_days`` (DataForSEO's ``tasks_ready`` lists three days) fails.
+    """
+
+    rank_monthly_budget_usd: Decimal = Field(default=Decimal("50"), ge=0)
+    rank_live_checks_per_day: int = Field(default=100, ge=0)
+    rank_standard_price_usd: Decimal = Field(default=Decimal("0.0006"), ge=0)
+    rank_live_price_usd: Decimal = Field(default=Decimal("0.002"), ge=0)
+    rank_extra_page_factor: Decimal = Field(default=Decimal("0.75"), ge=0)
+    rank_collect_delay_seconds: int = Field(default=300, ge=0, le=900)
+    rank_collect_batch: int = Field(default=200, ge=1, le=1000)
+    rank_task_max_age_days: int = Field(default=3, ge=1)
+    rank_live_max_keywords: int = Field(default=20, ge=1, le=100)
+    rank_live_parallel: int = Field(default=4, ge=1, le=16)
 
 
 class HostLimit(BaseModel):

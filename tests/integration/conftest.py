@@ -31,6 +31,7 @@ NLP_ENTITIES_QUEUE = "kestrel-test-nlp-entities"
 TOPIC_MODEL_QUEUE = "kestrel-test-topic-model"
 NLP_MODELS_BUCKET = "kestrel-test-nlp-models"
 SCREENSHOTS_BUCKET = "kestrel-test-screenshots"
+RANK_CHECK_QUEUE = "kestrel-test-rank-check"  # api_content's live checks (test_rank_check.py uses its own queues)
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 
@@ -74,6 +75,7 @@ def platform(
         # api_content presigns screenshots' GETs (test_serp_screenshot.py's worker stores them here too)
         "KESTREL_SCREENSHOTS_BUCKET": SCREENSHOTS_BUCKET,
         "KESTREL_SCREENSHOT_RETENTION_DAYS": "30",
+        "KESTREL_RANK_CHECK_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{RANK_CHECK_QUEUE}",
         # no service here: test_nlp.py starts the real one (tests/support/nlp.py) and points this at it
         "KESTREL_NLP_SERVICE_URL": "http://127.0.0.1:9",
         "KESTREL_GSC_SECRET_PREFIX": "kestrel/test/gsc/",
@@ -100,7 +102,7 @@ def platform(
 
 def _create_queues_and_buckets() -> None:
     """The chunks, NLP and screenshots buckets, and the queues the functions send to (sync, ingest, rollup, crawl,
-    NLP)."""
+    NLP, ranks)."""
     import boto3
 
     for bucket in (CHUNKS_BUCKET, NLP_MODELS_BUCKET, SCREENSHOTS_BUCKET):
@@ -115,6 +117,7 @@ def _create_queues_and_buckets() -> None:
         PAGE_CRAWL_QUEUE,
         NLP_ENTITIES_QUEUE,
         TOPIC_MODEL_QUEUE,
+        RANK_CHECK_QUEUE,
     ):
         sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})
 
