@@ -97,6 +97,7 @@ class EngineConfig:
     max_resource_bytes: int = 10 * 1024 * 1024
     pinned_hosts: Mapping[str, str] = field(default_factory=dict)
     ca_file: str | None = None
+    extra_args: tuple[str, ...] = ()
 
 
 def png_dimensions(png: bytes) -> tuple[int, int]:
@@ -132,7 +133,7 @@ class Engine:
             self._playwright = sync_playwright().start()
         self._browser = self._playwright.chromium.launch(
             executable_path=str(executable),
-            args=list(CHROMIUM_ARGS),
+            args=[*CHROMIUM_ARGS, *self.config.extra_args],
             env=browser_environment(executable, home),
             headless=True,
             chromium_sandbox=False,
@@ -325,6 +326,7 @@ def warm_engine(settings: Screenshots, crawling: Crawling | None = None) -> Engi
                 max_resource_bytes=settings.screenshot_max_resource_bytes,
                 pinned_hosts=dict(crawling.crawl_pinned_hosts) if crawling else {},
                 ca_file=crawling.crawl_ca_file if crawling else None,
+                extra_args=tuple(settings.screenshot_chromium_args),
             )
         )
     return _engine
