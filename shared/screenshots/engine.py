@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
@@ -38,6 +38,7 @@ from shared.settings import Crawling, Screenshots
 
 VariantName = Literal["desktop_fold", "desktop_full", "mobile"]
 VARIANT_NAMES: tuple[VariantName, ...] = get_args(VariantName)
+CAPTURE_ATTEMPTS = 3
 # A proxy nobody listens on: a connection Chromium would open without asking the route handler fails.
 NOWHERE_PROXY = {"server": "http://127.0.0.1:9", "bypass": "<-loopback>"}
 MOBILE_USER_AGENT = (
@@ -244,23 +245,22 @@ class Session:
             if variant.full_page:
                 page_height = int(page.evaluate("() => document.documentElement.scrollHeight") or variant.height)
                 clip_height = max(variant.height, min(page_height, config.max_full_height))
-            remaining_ms = max(1000.0, (deadline - time.monotonic()) * 1000)
             path = self.directory / f"shot-{self.taken}.png"
             self.taken += 1
-            try:
-                if clip_height is not None:
-                    page.screenshot(
-                        path=path,
-                        type="png",
-                        full_page=True,
-                        clip={"x": 0, "y": 0, "width": variant.width, "height": clip_height},
-                        timeout=remaining_ms,
-                        animations="disabled",
-                    )
-                else:
-                    page.screenshot(path=path, type="png", timeout=remaining_ms, animations="disabled")
-            except PlaywrightError as exc:
-                raise ScreenshotFailed(f"the capture failed: {_first_line(exc, ())}") from exc
+            options: dict[str, Any] = {"path": path, "type": "png", "animations": "disabled"}
+            if clip_height is not None:
+                options |= {"full_page": True, "clip": {"x": 0, "y": 0, "width": variant.width, "height": clip_height}}
+            # Headless Chromium now and then answers captureScreenshot with "Unable to capture screenshot" (no
+            # frame ready yet, under load): the capture is tried again while the total timeout allows.
+            for attempt in range(CAPTURE_ATTEMPTS):
+                remaining_ms = (deadline - time.monotonic()) * 1000
+                try:
+                    page.screenshot(timeout=max(1000.0, remaining_ms), **options)
+                    break
+                except PlaywrightError as exc:
+                    if attempt + 1 == CAPTURE_ATTEMPTS or remaining_ms < 2000:
+                        raise ScreenshotFailed(f"the capture failed: {_first_line(exc, ())}") from exc
+                    page.wait_for_timeout(250)
             png = path.read_bytes()
             path.unlink()
         finally:

@@ -1,9 +1,10 @@
 """serp_screenshot end to end: a SERP snapshot of the DataForSEO stand-in, its screenshots in S3 and the database.
 
 The snapshot comes from the stand-in (a task posted and collected as rank_check does, its items stored), the
-SERP is rendered from the stand-in's ``task_get/html``, the ranking page is the local demo site's (over TLS,
-pinned), and the competitors' hosts do not resolve here: their captures are recorded as failed, with the
-reason, and the others stand. Messages go through moto's SQS to the real handler.
+SERP is rendered from the stand-in's ``task_get/html``, the ranking page is the local demo site's and the
+competitors' pages its virtual hosts' (over TLS, pinned as ``kestrel up`` pins them). A page that cannot be
+reached is recorded as failed, with the reason, and the others stand. Messages go through moto's SQS to the
+real handler.
 """
 
 import importlib
@@ -19,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from kestrel_local.demo_site import DemoSiteServer
+from kestrel_local.demo_site.competitors import COMPETITORS
 from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.projects import keywords, projects
@@ -51,14 +53,14 @@ class Env:
 
 @pytest.fixture(scope="module")
 def env(platform: Any) -> Iterator[Env]:
-    site = DemoSiteServer(crawl_delay=0.0).start()
+    site = DemoSiteServer(crawl_delay=0.0, competitors=COMPETITORS).start()
     queues = create_worker_queues(f"serp-screenshot-{uuid.uuid4().hex[:6]}", visibility_timeout=300)
     settings = {
         "KESTREL_SCREENSHOTS_BUCKET": SCREENSHOTS_BUCKET,
         "KESTREL_SCREENSHOT_RETENTION_DAYS": "30",
         "KESTREL_CHROMIUM_PATH": local_chromium(),
         "KESTREL_SCREENSHOT_NAVIGATION_TIMEOUT_SECONDS": "10",
-        "KESTREL_CRAWL_PINNED_HOSTS": json.dumps(dict.fromkeys(site.catalogue.hosts, site.address)),
+        "KESTREL_CRAWL_PINNED_HOSTS": json.dumps(dict.fromkeys(site.hosts, site.address)),
         "KESTREL_CRAWL_CA_FILE": str(site.ca_file),
         "KESTREL_DLQ_URL": queues.dlq_url,
     }
@@ -87,8 +89,13 @@ class Snapshot:
         ).model_dump_json()
 
 
-def stored_snapshot(env: Env, device: str = "desktop", *, task_id: str | None = None) -> Snapshot:
-    """A project with one keyword and a snapshot of its SERP at the stand-in, stored as rank_check stores it."""
+def stored_snapshot(
+    env: Env, device: str = "desktop", *, task_id: str | None = None, unreachable: str | None = None
+) -> Snapshot:
+    """A project with one keyword and a snapshot of its SERP at the stand-in, stored as rank_check stores it.
+
+    ``unreachable`` replaces the first organic result's URL (a host that does not resolve here, say).
+    """
     tenant_id = new_tenant(env.owner_url)
     principal = Principal(subject="auth0|screenshots", tenant_id=tenant_id, permissions=frozenset())
     project = projects.create_project(principal, ProjectIn(name="Demo Outdoor", domain=DOMAIN))
@@ -100,6 +107,7 @@ def stored_snapshot(env: Env, device: str = "desktop", *, task_id: str | None = 
     ours = [item for item in result.organic() if item.domain == f"www.{DOMAIN}"]
     best = min(ours, key=lambda item: item.rank_group or 100, default=None)
     snapshot_id = uuid.uuid4()
+    first_organic = next(index for index, item in enumerate(result.items) if item.type == "organic")
     with tenant_transaction(tenant_id) as session:
         session.add(
             SerpSnapshot(
@@ -134,7 +142,7 @@ def stored_snapshot(env: Env, device: str = "desktop", *, task_id: str | None = 
                 rank_group=item.rank_group,
                 rank_absolute=item.rank_absolute,
                 domain=item.domain,
-                url=item.url,
+                url=unreachable if unreachable and index == first_organic else item.url,
                 title=item.title,
                 description=item.description,
                 known=True,
@@ -195,10 +203,24 @@ def test_a_desktop_snapshot_gets_its_serp_and_its_pages_in_every_variant(env: En
         assert (row.expires_at - row.captured_at).days == 30
     competitors = [row for row in pages if DOMAIN not in row.url]
     assert len({row.url for row in competitors}) == 3  # the three organic results above ours
-    for row in competitors:  # their hosts do not resolve here: recorded, not raised
+    for row in competitors:  # the competitors' virtual hosts on the demo site's server
+        assert row.status == "stored", row.error
+        assert row.s3_key is not None
+        assert png_dimensions(png(row.s3_key)) == (row.width, row.height)
+
+
+def test_a_page_that_cannot_be_reached_is_recorded_and_the_others_stand(env: Env) -> None:
+    gone = "https://www.gone-outfitters.example/jackets/"  # not pinned, does not resolve
+    snapshot = stored_snapshot(env, unreachable=gone)
+    assert send(env, snapshot.message()) == set()
+    rows = rows_of(snapshot)
+    failed = [row for row in rows if row.url == gone]
+    assert {row.variant for row in failed} == {"desktop_fold", "desktop_full", "mobile"}
+    for row in failed:
         assert row.status == "failed"
         assert row.s3_key is None
-        assert row.error
+        assert "dns" in (row.error or ""), row.error
+    assert all(row.status == "stored" for row in rows if row.url != gone)
 
 
 def test_a_redelivery_changes_nothing(env: Env) -> None:
@@ -258,8 +280,8 @@ def content_api(env: Env) -> Any:
 
 @pytest.fixture(scope="module")
 def shot(env: Env) -> Snapshot:
-    """A snapshot whose screenshots were taken (once for the module's route tests)."""
-    snapshot = stored_snapshot(env)
+    """A snapshot whose screenshots were taken, one page unreachable (once for the module's route tests)."""
+    snapshot = stored_snapshot(env, unreachable="https://www.gone-outfitters.example/")
     assert send(env, snapshot.message()) == set()
     return snapshot
 
