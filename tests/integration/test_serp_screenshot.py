@@ -26,7 +26,7 @@ from shared.db import tenant_transaction
 from shared.projects import keywords, projects
 from shared.projects.models import KeywordIn, ProjectIn
 from shared.ranks.dataforseo import SerpResult, SerpTaskIn, dataforseo_client
-from shared.ranks.tables import Screenshot, SerpItem, SerpSnapshot
+from shared.ranks.tables import RankTask, Screenshot, SerpItem, SerpSnapshot
 from shared.runtime.cache import reset_cached_runtime
 from shared.screenshots.engine import forget_engine, png_dimensions
 from shared.screenshots.models import ScreenshotSnapshot
@@ -90,7 +90,12 @@ class Snapshot:
 
 
 def stored_snapshot(
-    env: Env, device: str = "desktop", *, task_id: str | None = None, unreachable: str | None = None
+    env: Env,
+    device: str = "desktop",
+    *,
+    task_id: str | None = None,
+    unreachable: str | None = None,
+    mode: str = "standard",
 ) -> Snapshot:
     """A project with one keyword and a snapshot of its SERP at the stand-in, stored as rank_check stores it.
 
@@ -108,7 +113,22 @@ def stored_snapshot(
     best = min(ours, key=lambda item: item.rank_group or 100, default=None)
     snapshot_id = uuid.uuid4()
     first_organic = next(index for index, item in enumerate(result.items) if item.type == "organic")
+    rank_task_id = uuid.uuid4()
     with tenant_transaction(tenant_id) as session:
+        session.add(
+            RankTask(
+                tenant_id=tenant_id,
+                id=rank_task_id,
+                project_id=project.id,
+                keyword_id=keyword.id,
+                check_date=result.datetime.date(),
+                mode=mode,
+                depth=10,
+                status="collected",
+                provider_task_id=posted.task_id,
+            )
+        )
+        session.flush()
         session.add(
             SerpSnapshot(
                 tenant_id=tenant_id,
@@ -120,6 +140,7 @@ def stored_snapshot(
                 location_code=US,
                 language_code="en",
                 depth=10,
+                rank_task_id=rank_task_id,
                 provider_task_id=task_id or posted.task_id,
                 check_url=result.check_url,
                 fetched_at=datetime.now(UTC),
@@ -250,6 +271,17 @@ def test_a_serp_whose_html_is_gone_is_recorded_and_the_pages_still_taken(env: En
     assert {row.status for row in serp} == {"failed"}
     assert all("Not Found" in (row.error or "") for row in serp), [row.error for row in serp]
     assert any(row.status == "stored" for row in rows if row.kind == "page")
+
+
+def test_an_on_demand_checks_serp_is_recorded_as_without_html_and_its_pages_taken(env: Env) -> None:
+    """live/advanced keeps no HTML at DataForSEO: the SERP's rows say so (no second paid call), the pages stand."""
+    snapshot = stored_snapshot(env, mode="live")
+    assert send(env, snapshot.message()) == set()
+    rows = rows_of(snapshot)
+    serp = [row for row in rows if row.kind == "serp"]
+    assert {(row.variant, row.status) for row in serp} == {("desktop_fold", "failed"), ("desktop_full", "failed")}
+    assert all("on-demand (live) check" in (row.error or "") for row in serp)
+    assert all(row.status == "stored" for row in rows if row.kind == "page")
 
 
 def test_another_tenants_message_sees_no_snapshot_and_stores_nothing(env: Env) -> None:
