@@ -54,10 +54,11 @@ def is_gzip(stream: io.BufferedReader) -> bool:
     return stream.peek(2)[:2] == GZIP_MAGIC
 
 
-def decoded_text(stream: io.BufferedReader) -> io.TextIOWrapper:
+def decoded_text(stream: io.BufferedReader, watch: "TextWatch | None" = None) -> io.TextIOWrapper:
     """Decompress gzip (by magic bytes), then decode UTF-8 (BOM or not) or UTF-16 (by BOM or NUL pattern).
 
     Undecodable UTF-8 bytes are kept as surrogate escapes so that only their lines are rejected.
+    With ``watch``, the bytes pass through it on their way to the decoder.
     """
     if is_gzip(stream):
         stream = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), _BLOCK)
@@ -75,6 +76,8 @@ def decoded_text(stream: io.BufferedReader) -> io.TextIOWrapper:
         encoding = "utf-16-be"
     else:
         encoding = "utf-8"
+    if watch is not None:
+        stream = io.BufferedReader(watch.attach(stream, encoding), _BLOCK)
     return io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
 
 
@@ -87,7 +90,7 @@ class Record:
     error: str | None = None
 
 
-_UNREADABLE = (csv.Error, UnicodeError, EOFError, OSError, zlib.error, zipfile.BadZipFile)
+UNREADABLE = (csv.Error, UnicodeError, EOFError, OSError, zlib.error, zipfile.BadZipFile)
 _NOT_TEXT = re.compile("[\x00\udc80-\udcff]")
 
 
@@ -123,7 +126,7 @@ def csv_records(text: io.TextIOWrapper, known: frozenset[str]) -> Iterator[Recor
         while first and not first.strip():
             skipped += 1
             first = text.readline()
-    except _UNREADABLE as exc:
+    except UNREADABLE as exc:
         raise RejectedFile(f"The file is not readable text: {exc}.") from exc
     if not first:
         return
@@ -135,8 +138,97 @@ def csv_records(text: io.TextIOWrapper, known: frozenset[str]) -> Iterator[Recor
             consumed = reader.line_num
             if "".join(row).strip():
                 yield Record(line, row)
-    except _UNREADABLE as exc:
+    except UNREADABLE as exc:
         yield Record(skipped + consumed + 1, None, f"the file is unreadable from here ({exc}); the rest was not read")
+
+
+class TextWatch(io.RawIOBase):
+    """Bytes on their way to the decoder, watched for what would decode to non-text (NUL, bytes not UTF-8).
+
+    ``dirty`` turns true, and stays so, once the bytes read so far hold a NUL or are not
+    valid UTF-8 (or the text is UTF-16, whose NULs and surrogates only decoding shows), so
+    a reader of millions of lines checks each row (``has_non_text``) only from then on: a
+    clean UTF-8 file costs one ``isascii`` per block instead of a search per row.
+    """
+
+    def __init__(self) -> None:
+        self._source: io.BufferedReader | None = None
+        self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+        self.dirty = False
+
+    def attach(self, source: io.BufferedReader, encoding: str) -> "TextWatch":
+        """Watch ``source``, a stream of text in ``encoding``."""
+        self._source = source
+        self.dirty = not encoding.startswith("utf-8")
+        return self
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        assert self._source is not None, "attach a source first"
+        chunk = self._source.read1(len(buffer))
+        if not self.dirty and chunk:
+            if b"\x00" in chunk:
+                self.dirty = True
+            elif not chunk.isascii():
+                try:
+                    self._utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    self.dirty = True
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@dataclass
+class CsvRows:
+    """A CSV file opened for a fast reader: its header record, then ``reader``'s rows.
+
+    ``watch.dirty`` says whether rows must be checked for non-text (``has_non_text``).
+    """
+
+    header: Record | None
+    reader: Any  # a csv.reader (its type is private to the csv module)
+    watch: TextWatch
+    skipped: int  # blank lines before the header
+
+    def line_of(self, consumed: int) -> int:
+        """The number of the line a row starts on, given ``reader.line_num`` before it was read."""
+        return self.skipped + consumed + 1
+
+
+def csv_rows(stream: io.BufferedReader, known: frozenset[str]) -> CsvRows:
+    """The header record of a CSV file (as ``csv_records`` finds it) and a reader of its other rows.
+
+    For files of millions of lines: the caller reads ``reader`` itself, skipping blank rows and catching
+    ``UNREADABLE`` as ``csv_records`` does (one record without cells where the file turns unreadable).
+    """
+    watch = TextWatch()
+    text = decoded_text(stream, watch)
+    skipped = 0
+    try:
+        first = text.readline()
+        while first and not first.strip():
+            skipped += 1
+            first = text.readline()
+    except UNREADABLE as exc:
+        raise RejectedFile(f"The file is not readable text: {exc}.") from exc
+    reader = csv.reader(chain([first], text), delimiter=_sniff_delimiter(first, known))
+    rows = CsvRows(None, reader, watch, skipped)
+    if not first:
+        return rows
+    consumed = 0
+    try:
+        for row in reader:
+            line = rows.line_of(consumed)
+            consumed = reader.line_num
+            if "".join(row).strip():
+                rows.header = Record(line, row)
+                break
+    except UNREADABLE as exc:
+        error = f"the file is unreadable from here ({exc}); the rest was not read"
+        rows.header = Record(rows.line_of(consumed), None, error)
+    return rows
 
 
 def line_fields(cells: list[str], width: int) -> list[str] | str:

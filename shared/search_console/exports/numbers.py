@@ -108,6 +108,14 @@ class NumberReader:
         if self._file is None:
             self._file = separator
 
+    def learned(self, column: str) -> str | None:
+        """The decimal separator ``column`` learned, if it learned one."""
+        return self._columns.get(column)
+
+    def settled(self, column: str) -> bool:
+        """Whether observing more of ``column`` can still teach anything (see ``observe``)."""
+        return column in self._columns and self._file is not None
+
     def decimal(self, column: str, raw: str) -> float:
         if _PLAIN_DECIMAL.match(raw) and ("." not in raw or self._columns.get(column, ".") == "."):
             return float(raw)
