@@ -73,8 +73,9 @@ _FALSE = {"false", "0", "no", "f", "n", "", "null"}  # "" and "null": a NULL fla
 _SITE_URL: TypeAdapter[str] = TypeAdapter(SiteUrl)
 # With '.' learned as the column's decimal separator, NumberReader reads these as float() does.
 _DOTTED_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
-BATCH_LINES = 10_000  # lines per batch of read_bulk_batches
+BATCH_LINES = 2_000  # lines per batch of read_bulk_batches
 _CACHED_VALUES = 10_000  # distinct values remembered per column (dates, sites, countries, counts...)
+_CACHED_KEYS = 200_000  # distinct (date, site, country, search type, device, flag) keys remembered
 
 
 class BulkRow(NamedTuple):
@@ -192,6 +193,7 @@ class _BulkLineReader:
         self.good_devices: dict[str, str] = {}
         self.good_flags: dict[str, int] = {}  # which queries agree: 1 empty (anonymized), 2 set (not), 3 any (NULL)
         self.good_counts: dict[str, int] = {}
+        self.good_keys: dict[tuple[str, ...], tuple[str, str, str, str, int]] = {}  # see ``_known``
         (
             self.i_date,
             self.i_site,
@@ -241,69 +243,57 @@ class _BulkLineReader:
                 batch = BulkBatch()
         # From here on each line is observed as it comes, then read: straight to a row when all its
         # values are known good (everything below is local names: this runs for millions of lines).
-        values = itemgetter(
+        # The columns of few distinct values, as one key: a date, site, country, search type, device and
+        # anonymized flag seen together before, all good, are one look-up (``_known``).
+        key_of = itemgetter(
             self.i_date,
             self.i_site,
-            self.i_url,
-            self.i_query,
             self.i_country,
             self.i_search_type,
             self.i_device,
-            self.i_impressions,
-            self.i_clicks,
-            self.i_sum_position,
             self.i_date if self.i_anonymized is None else self.i_anonymized,
         )
-        flagged = self.i_anonymized is not None
-        days, sites, countries = self.good_days.get, self.good_sites.get, self.good_countries.get
-        types, devices, flags, counts = self.good_types.get, self.good_devices.get, self.good_flags.get, self.good_counts.get
+        values = itemgetter(self.i_url, self.i_query, self.i_impressions, self.i_clicks, self.i_sum_position)
+        known_keys, counts = self.good_keys.get, self.good_counts.get
         plain, dotted_decimal, learned = _PLAIN_DECIMAL.match, _DOTTED_DECIMAL.match, self.numbers.learned
         while failure is None:
             before = consumed
             rows, lines_of = batch.rows, batch.row_lines
             settled, dotted = self.positions_settled, self.positions_dotted
-            fast = 0
+            fast = len(rows)
             try:
                 for cells in islice(csv_reader, batch_lines - batch.lines):
                     if len(cells) == width and not watch.dirty:
-                        raw_date, raw_site, url, query, country, search_type, device, shown, clicked, position, flag = (
-                            values(cells)
-                        )
-                        day = days(raw_date)
-                        if day is None:
-                            self.dates.observe(raw_date)
+                        key = key_of(cells)
+                        known = known_keys(key)
+                        if known is None:
+                            known = self._known(key)
+                        url, query, shown, clicked, position = values(cells)
                         if not settled:
                             self._observe_position(position)
                             settled, dotted = self.positions_settled, self.positions_dotted
                         page = url.strip()
                         if query.isspace():
                             query = ""
-                        country = countries(country)
-                        search_type = types(search_type)
-                        device = devices(device)
                         impressions = counts(shown)
                         clicks = counts(clicked)
                         if (
-                            day is not None
+                            known is not None
                             and page
-                            and country is not None
-                            and search_type is not None
-                            and device is not None
                             and impressions
                             and clicks is not None
                             and clicks <= impressions
-                            and sites(raw_site)
                             and (
                                 dotted_decimal(position)
                                 if dotted
                                 else plain(position) and ("." not in position or learned("sum_position") is None)
                             )
-                            and (not flagged or flags(flag, 0) & (2 if query else 1))
+                            and known[4] & (2 if query else 1)
                         ):
+                            day, search_type, country, device, _ = known
                             rows.append(
                                 (day, search_type, query, page, country, device, clicks, impressions, float(position))
                             )
-                            fast += 1
                             if row_lines:
                                 lines_of.append(skipped + consumed + 1)
                             consumed = csv_reader.line_num
@@ -315,11 +305,13 @@ class _BulkLineReader:
                         self.observe(cells)
                     line = skipped + consumed + 1
                     consumed = csv_reader.line_num
+                    fast -= len(rows)
                     self._read_checked(line, cells, batch, row_lines)
+                    fast += len(rows)
                     settled, dotted = self.positions_settled, self.positions_dotted
             except UNREADABLE as exc:
                 failure = _unreadable(skipped + consumed + 1, exc)
-            batch.lines += fast
+            batch.lines += len(rows) - fast  # the rows taken at once (the others counted their lines)
             if consumed == before:  # the end of the file
                 break
             if batch.lines >= batch_lines:
@@ -329,6 +321,26 @@ class _BulkLineReader:
             batch.errors.append(failure)
         if batch.lines or batch.errors:
             yield batch
+
+    def _known(self, key: tuple[str, ...]) -> tuple[str, str, str, str, int] | None:
+        """A key's values if each is known good (and the key remembered), else None. A date not known is
+        observed first, as the line it is on comes (a known one is no news to ``DateReader``)."""
+        raw_date, raw_site, raw_country, raw_type, raw_device, raw_flag = key
+        day = self.good_days.get(raw_date)
+        if day is None:
+            self.dates.observe(raw_date)
+            return None
+        known = (
+            day,
+            self.good_types.get(raw_type),
+            self.good_countries.get(raw_country),
+            self.good_devices.get(raw_device),
+            3 if self.i_anonymized is None else self.good_flags.get(raw_flag),
+        )
+        if None in known or not self.good_sites.get(raw_site):
+            return None
+        self._remember(self.good_keys, key, known, _CACHED_KEYS)
+        return known  # type: ignore[return-value]
 
     def _read_checked(self, line: int, cells: list[str], batch: BulkBatch, row_lines: bool) -> None:
         """Every check of a line, and every reason it is rejected; values found good are remembered."""
@@ -347,8 +359,9 @@ class _BulkLineReader:
             if row_lines:
                 batch.row_lines.append(line)
 
-    def _remember(self, cache: dict[str, Any], raw: str, value: Any) -> None:
-        if len(cache) < _CACHED_VALUES:
+    @staticmethod
+    def _remember(cache: dict[Any, Any], raw: Any, value: Any, limit: int = _CACHED_VALUES) -> None:
+        if len(cache) < limit:
             cache[raw] = value
 
     def _check(self, line: int, fields: list[str]) -> BulkLine:
