@@ -13,7 +13,11 @@ from typing import Any
 
 import orjson
 
-from shared.search_console.exports.bulk import BulkRow
+from shared.search_console.exports.bulk import BulkRow, RowValues
+
+
+def _ndjson(row: RowValues) -> bytes:
+    return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
 
 
 class RowAggregator:
@@ -32,12 +36,26 @@ class RowAggregator:
         self._spills = [gzip.open(path, "wb", compresslevel=1) for path in self._paths]  # noqa: SIM115
         self.added = 0
         self.distinct = 0
+        self.partitions_done = 0  # summed and handed out by ``rows``
 
-    def add(self, row: BulkRow) -> None:
+    def add(self, row: BulkRow | RowValues) -> None:
         key = "\x1f".join(row[:6]).encode()
         line = orjson.dumps(tuple(row), option=orjson.OPT_APPEND_NEWLINE)
         self._spills[zlib.crc32(key) % self.partitions].write(line)
         self.added += 1
+
+    def add_many(self, rows: list[RowValues]) -> None:
+        """Add a batch of rows (``bulk.BulkBatch.rows``): one write per partition."""
+        if self.partitions == 1:
+            self._spills[0].write(b"".join(map(_ndjson, rows)))
+        else:
+            lines: list[list[bytes]] = [[] for _ in self._spills]
+            for row in rows:
+                lines[zlib.crc32("\x1f".join(row[:6]).encode()) % self.partitions].append(_ndjson(row))
+            for spill, part in zip(self._spills, lines, strict=True):
+                if part:
+                    spill.write(b"".join(part))
+        self.added += len(rows)
 
     def close(self) -> None:
         for spill in self._spills:
@@ -61,6 +79,7 @@ class RowAggregator:
                         found[2] += sum_position
             path.unlink()
             self.distinct += len(totals)
+            self.partitions_done += 1
             for key in sorted(totals):
                 clicks, impressions, sum_position = totals.pop(key)
                 yield {

@@ -352,10 +352,10 @@ class _BulkLineReader:
             batch.errors.append(BulkLine(line, error=fields))
             return
         parsed = self._check(line, fields)
-        if parsed.row is None:
+        if isinstance(parsed, BulkLine):
             batch.errors.append(parsed)
         else:
-            batch.rows.append(parsed.row)
+            batch.rows.append(parsed)
             if row_lines:
                 batch.row_lines.append(line)
 
@@ -364,7 +364,8 @@ class _BulkLineReader:
         if len(cache) < limit:
             cache[raw] = value
 
-    def _check(self, line: int, fields: list[str]) -> BulkLine:
+    def _check(self, line: int, fields: list[str]) -> RowValues | BulkLine:
+        """The line's row, or its error (every reason)."""
         raw_site = fields[self.i_site]
         site = raw_site.strip()
         if site not in self.sites:
@@ -451,8 +452,7 @@ class _BulkLineReader:
             or sum_position is None
         ):
             return BulkLine(line, error="; ".join(problems))
-        row = BulkRow(day.isoformat(), search_type, query, page, country, device, clicks, impressions, sum_position)
-        return BulkLine(line, row)
+        return (day.isoformat(), search_type, query, page, country, device, clicks, impressions, sum_position)
 
     def _count(self, column: str, raw: str) -> int:
         value = self.numbers.count(column, raw)

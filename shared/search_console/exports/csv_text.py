@@ -33,6 +33,7 @@ class _RawStream(io.RawIOBase):
 
     def __init__(self, source: Any) -> None:
         self._source = source
+        self.bytes_read = 0  # of the source (compressed bytes, for a gzip file): how far a reader got
 
     def readable(self) -> bool:
         return True
@@ -40,6 +41,7 @@ class _RawStream(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         chunk = self._source.read(len(buffer))
         buffer[: len(chunk)] = chunk
+        self.bytes_read += len(chunk)
         return len(chunk)
 
 
@@ -48,6 +50,12 @@ def buffered(stream: Any) -> io.BufferedReader:
     if isinstance(stream, io.BufferedReader):
         return stream
     return io.BufferedReader(_RawStream(stream), _BLOCK)
+
+
+def bytes_read(stream: io.BufferedReader) -> int | None:
+    """How many bytes of its source a stream made by ``buffered`` has read (None for another stream)."""
+    raw = stream.raw
+    return raw.bytes_read if isinstance(raw, _RawStream) else None
 
 
 def is_gzip(stream: io.BufferedReader) -> bool:
