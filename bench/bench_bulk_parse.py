@@ -23,7 +23,6 @@ machine-readable.
 import argparse
 import datetime as dt
 import gzip
-import io
 import random
 import statistics
 import tempfile
@@ -86,7 +85,24 @@ COLUMNS = (
     "clicks",
     "sum_position",
 )
-WORDS = "running shoes trail boots hiking socks waterproof jacket best cheap women men kids review size guide".split()
+WORDS = [
+    "running",
+    "shoes",
+    "trail",
+    "boots",
+    "hiking",
+    "socks",
+    "waterproof",
+    "jacket",
+    "best",
+    "cheap",
+    "women",
+    "men",
+    "kids",
+    "review",
+    "size",
+    "guide",
+]
 COUNTRIES = ("usa", "deu", "gbr", "fra", "esp", "ita", "nld", "pol", "jpn", "kor", "chn", "can", "aus", "bra")
 BROKEN = (  # (column, value): one in a thousand lines, each rejected with its reason
     ("country", "US"),
@@ -191,7 +207,9 @@ def main() -> None:
             for name, parse in (("before", parse_before), ("now", parse_now)):
                 results[name].append(timed(parse, path))
                 wall, cpu, lines = results[name][-1]
-                say(f"round {round_ + 1} {name:6}: {wall * 1e6 / lines:6.2f} µs/line wall, {cpu * 1e6 / lines:6.2f} CPU")
+                say(
+                    f"round {round_ + 1} {name:6}: {wall * 1e6 / lines:6.2f} µs/line wall, {cpu * 1e6 / lines:6.2f} CPU"
+                )
 
     lines = results["now"][0][2]
     median = {
@@ -206,7 +224,8 @@ def main() -> None:
     )
     print(
         f"bench-bulk-parse rows_per_s={1 / now_cpu:.0f} vs_before={before_cpu / now_cpu:.2f}"
-        f" us_per_row={now_cpu * 1e6:.2f} before_us_per_row={before_cpu * 1e6:.2f} wall_vs_before={before_wall / now_wall:.2f}",
+        f" us_per_row={now_cpu * 1e6:.2f} before_us_per_row={before_cpu * 1e6:.2f}"
+        f" wall_vs_before={before_wall / now_wall:.2f}",
         flush=True,
     )
 

@@ -17,8 +17,6 @@ from typing import NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
 
-from shared.errors import RejectedFile
-from shared.projects.models import SiteUrl
 from bench.bulk_before.csv_text import (
     ZIP_MAGICS,
     csv_records,
@@ -29,6 +27,8 @@ from bench.bulk_before.csv_text import (
 )
 from bench.bulk_before.dates import DateReader
 from bench.bulk_before.numbers import NumberReader
+from shared.errors import RejectedFile
+from shared.projects.models import SiteUrl
 from shared.search_console.exports.problems import ValueProblem, count_problems
 from shared.search_console.exports.ui import REPORT_OF_KEY_COLUMN
 from shared.search_console.models import SearchType

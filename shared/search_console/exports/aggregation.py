@@ -36,7 +36,6 @@ class RowAggregator:
         self._spills = [gzip.open(path, "wb", compresslevel=1) for path in self._paths]  # noqa: SIM115
         self.added = 0
         self.distinct = 0
-        self.partitions_done = 0  # summed and handed out by ``rows``
 
     def add(self, row: BulkRow | RowValues) -> None:
         key = "\x1f".join(row[:6]).encode()
@@ -79,7 +78,6 @@ class RowAggregator:
                         found[2] += sum_position
             path.unlink()
             self.distinct += len(totals)
-            self.partitions_done += 1
             for key in sorted(totals):
                 clicks, impressions, sum_position = totals.pop(key)
                 yield {

@@ -19,9 +19,9 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
@@ -38,8 +38,11 @@ from shared.search_console.exports.csv_text import (
     read_header,
 )
 from shared.search_console.exports.dates import DateReader
-from shared.search_console.exports.numbers import MAX_COUNT, NumberReader
-from shared.search_console.exports.numbers import _PLAIN_DECIMAL  # the decimals NumberReader reads at once
+from shared.search_console.exports.numbers import (
+    _PLAIN_DECIMAL,  # the decimals NumberReader reads at once
+    MAX_COUNT,
+    NumberReader,
+)
 from shared.search_console.exports.problems import ValueProblem, count_problems
 from shared.search_console.exports.ui import REPORT_OF_KEY_COLUMN
 from shared.search_console.models import SearchType

@@ -174,7 +174,8 @@ class TextWatch(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        assert self._source is not None, "attach a source first"
+        if self._source is None:
+            raise ValueError("TextWatch: attach a source first")
         chunk = self._source.read1(len(buffer))
         if not self.dirty and chunk:
             if b"\x00" in chunk:

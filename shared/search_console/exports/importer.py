@@ -267,7 +267,7 @@ class _SplitStopped(Exception):
 class _SplitProgress:
     """The split's progress on the job, every ``SPLIT_PROGRESS_SECONDS`` at most: reading the file is the
     first ``READING_SHARE`` percent of the split (by bytes read), summing and writing its chunks the rest
-    (by hash partitions done); the job's percent is half the split's until the split ends (``progress``)."""
+    (by rows written); the job's percent is half the split's until the split ends (``progress``)."""
 
     def __init__(self, key: UploadKey) -> None:
         self.key = key
@@ -340,12 +340,14 @@ def _write_chunks(
     split: _SplitProgress,
 ) -> str | None:
     """Second pass: summed rows as chunks, each registered then enqueued. The job's status if it stopped being live."""
+    written = 0
     for number, rows in enumerate(batched(aggregator.rows(), CHUNK_ROWS)):
         part = f"export/{number:05d}"
         if gsc_chunks.publish_chunk(key.tenant_id, key.job_id, request.property_id, part, rows, day=None) is None:
             with tenant_transaction(key.tenant_id) as session:
                 return progress.job_status(session, key.job_id) or JobStatus.CANCELLED
-        if split.due():
-            done = max(0, aggregator.partitions_done - 1) / aggregator.partitions
+        written += len(rows)
+        if split.due():  # summed rows written of the rows read: an underestimate where rows were merged
+            done = min(1.0, written / max(1, aggregator.added))
             split.report(READING_SHARE + int((100 - READING_SHARE) * done), counters)
     return None
