@@ -488,3 +488,11 @@ def test_a_truncated_gzip_keeps_the_lines_before_it_in_batches():
     assert new[-1][2]
     assert "unreadable from here" in new[-1][1]
     assert len(new) > 5_000
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_the_batch_reader_reads_utf16_and_bom_files_as_the_old_parser_did(encoding):
+    text = _big_export(6_000, BROKEN_LINES | {5_500: {"query": "caf\u00e9 \u00fcber"}}).replace(",", "\t")
+    old, new = _old_and_new(text.encode(encoding))
+    assert new == old
+    assert len(old) == 6_000
