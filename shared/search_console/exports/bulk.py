@@ -1,7 +1,7 @@
 """Reading bulk exports: rows in the shape of the bulk export's ``searchdata_url_impression`` table, line by line.
 
 The file is CSV or gzip CSV. Each data line becomes a ``BulkRow`` or the reason
-it is rejected, in batches (``read_bulk_batches``: a few million lines a minute), or
+it is rejected, in batches (``read_bulk_batches``: millions of lines a minute), or
 line by line (``read_bulk_export``). Anonymized queries (``is_anonymized_query`` true, query
 empty/NULL) are kept under the query "" (gsc_rows.query is NOT NULL text; the
 empty string is allowed): they are real clicks and impressions, often a large
@@ -38,11 +38,7 @@ from shared.search_console.exports.csv_text import (
     read_header,
 )
 from shared.search_console.exports.dates import DateReader
-from shared.search_console.exports.numbers import (
-    _PLAIN_DECIMAL,  # the decimals NumberReader reads at once
-    MAX_COUNT,
-    NumberReader,
-)
+from shared.search_console.exports.numbers import MAX_COUNT, PLAIN_DECIMAL, NumberReader
 from shared.search_console.exports.problems import ValueProblem, count_problems
 from shared.search_console.exports.ui import REPORT_OF_KEY_COLUMN
 from shared.search_console.models import SearchType
@@ -258,7 +254,7 @@ class _BulkLineReader:
         )
         values = itemgetter(self.i_url, self.i_query, self.i_impressions, self.i_clicks, self.i_sum_position)
         known_keys, counts = self.good_keys.get, self.good_counts.get
-        plain, dotted_decimal, learned = _PLAIN_DECIMAL.match, _DOTTED_DECIMAL.match, self.numbers.learned
+        plain, dotted_decimal, learned = PLAIN_DECIMAL.match, _DOTTED_DECIMAL.match, self.numbers.learned
         while failure is None:
             before = consumed
             rows, lines_of = batch.rows, batch.row_lines
@@ -279,7 +275,11 @@ class _BulkLineReader:
                         if query.isspace():
                             query = ""
                         impressions = counts(shown)
+                        if impressions is None and shown.isdigit() and shown.isascii():  # past the cache's size
+                            impressions = int(shown) if len(shown) < 10 else None  # (MAX_COUNT has 10 digits)
                         clicks = counts(clicked)
+                        if clicks is None and clicked.isdigit() and clicked.isascii():
+                            clicks = int(clicked) if len(clicked) < 10 else None
                         if (
                             known is not None
                             and page
