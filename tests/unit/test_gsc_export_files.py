@@ -443,6 +443,10 @@ BROKEN_LINES = {  # index of a data line: the values that break it (each once kn
     5_112: {"impressions": "99999999999"},
     5_113: {"position": "-3"},
     5_114: {"query": "   ", "anonymized": "true"},  # a blank query: anonymized
+    5_116: {"position": ".5"},  # good: 0.5
+    5_117: {"position": "5."},
+    5_118: {"position": "\u0661\u0662"},  # Arabic-Indic digits, which float() would read
+    5_119: {"position": "1_000"},
     7_000: {"anonymized": "maybe"},
 }
 
@@ -455,7 +459,7 @@ def test_the_batch_reader_gives_the_old_parsers_rows_and_errors_line_for_line(ba
     old, new = _old_and_new(content.encode(), batch_lines=batch_lines)
     assert new == old
     errors = [entry for entry in new if isinstance(entry[1], str)]
-    assert len(errors) == len(BROKEN_LINES) - 3  # lines 5_108, 5_110 and 5_114 are good
+    assert len(errors) == len(BROKEN_LINES) - 4  # lines 5_108, 5_110, 5_114 and 5_116 are good
     numbers = {line for line, _, _ in new}  # line numbers count the blank lines and the quoted line break
     assert {6_503, 6_505, 6_507} <= numbers
     assert not {6_002, 6_003, 6_506} & numbers
