@@ -9,7 +9,10 @@ is written to a temporary file (not timed), then parsed in rounds that alternate
 * ``before``: the parser as it was (``bench/bulk_before``, a frozen copy),
   line by line through ``read_bulk_export``, as the importer read it;
 * ``now``: ``shared.search_console.exports.bulk.read_bulk_batches``, what the
-  importer reads now.
+  importer reads now;
+* ``spill before`` and ``spill now``: the split's whole first pass, each parser
+  with the spill of valid rows to local disk of its time (row by row before,
+  a batch at a time now; one partition, gzip level 1 both).
 
 Both must give the same rows and the same errors (line numbers and reasons),
 checked before timing. Wall and CPU time per line are measured in each round;
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bulk_before import bulk as before
+from bench.bulk_before.aggregation import RowAggregator as RowAggregatorBefore
 from shared.search_console.exports import bulk as now
 from shared.search_console.exports.aggregation import RowAggregator
 from shared.search_console.exports.csv_text import buffered
@@ -183,7 +187,7 @@ def spill_before(path: Path) -> tuple[int, list[Any], list[Any]]:
     """The split's first pass as the importer ran it: each line parsed, each row spilled on its own."""
     lines = 0
     with tempfile.TemporaryDirectory(prefix="bench-spill-") as directory, path.open("rb") as body:
-        aggregator = RowAggregator(Path(directory), 1)
+        aggregator = RowAggregatorBefore(Path(directory), 1)
         for parsed in before.read_bulk_export(buffered(body), site_url=SITE, today=TODAY):
             lines += not parsed.last
             if parsed.row is not None:
