@@ -6,6 +6,9 @@ NUL pattern; gzip is recognised by its magic bytes, not by the name. Delimiter
 extra empty trailing fields (Excel) are fine; a line with another number of
 fields, or bytes that are not text, is rejected. Readers see the first
 ``LOOKAHEAD_LINES`` records before any is read, to learn what later lines show.
+Readers of millions of lines (bulk exports) take the header and the csv reader
+itself (``csv_rows``), with a ``TextWatch`` on the bytes telling them whether any
+line can hold non-text at all.
 """
 
 import codecs
