@@ -10,7 +10,6 @@ import gzip
 import importlib
 import itertools
 import json
-import statistics
 import threading
 import time
 import uuid
@@ -401,8 +400,11 @@ def test_crawl_delay_and_the_host_limit_hold_across_concurrent_workers(env: Env)
         gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
         # turns are granted the delay apart; the server sees them after the client's scheduling jitter, which on
         # a loaded two-CPU runner reaches tens of milliseconds (one request late, the next on time: 0.103 s seen).
-        # A limiter that let two go at once would show gaps near zero; half the delay tells the two apart.
-        assert statistics.median(gaps) >= 0.15, f"requests {statistics.median(gaps):.3f} s apart (median)"
+        # Over the whole run the jitter cancels out but for the first and the last request (the gaps telescope),
+        # so the span holds the delay within 0.1 s; a limiter that let two go at once would show gaps near zero,
+        # and half the delay tells the two apart.
+        span = starts[-1] - starts[0]
+        assert span >= 0.15 * len(gaps) - 0.1, f"{len(starts)} requests in {span:.3f} s under a 0.15 s Crawl-delay"
         closest = min(range(len(gaps)), key=gaps.__getitem__)
         pair = [entry.target for entry in log if entry.started in starts[closest : closest + 2]]
         assert min(gaps) >= 0.15 * 0.5, f"{pair} {min(gaps):.3f} s apart under a 0.15 s Crawl-delay"
