@@ -1,0 +1,296 @@
+"""SQL of the rank routes: keywords' latest checks, a keyword's history, checks and their organic results.
+
+Snapshots and items are hash-partitioned by ``project_id``: every statement names the project, so PostgreSQL
+reads one partition of each. A keyword's snapshots are found through the unique (project_id, keyword_id,
+check_date) index. Keywords sort by text in code point order (``COLLATE "C"``), then id: the same order on
+every database, and the keyset of the ranks list.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+from shared.db import TenantSession
+
+
+@dataclass(frozen=True)
+class KeywordFilters:
+    tag: str | None = None  # normalised as keywords store tags
+    device: str | None = None
+
+
+def _keyword_filters(filters: KeywordFilters, params: dict[str, Any]) -> str:
+    where = ""
+    if filters.tag is not None:
+        where += " AND :tag = ANY(k.tags)"
+        params["tag"] = filters.tag
+    if filters.device is not None:
+        where += " AND k.device = :device"
+        params["device"] = filters.device
+    return where
+
+
+class KeywordRow(NamedTuple):
+    id: uuid.UUID
+    text: str
+    locale: str
+    country: str
+    device: str
+    tags: list[str]
+    active: bool
+
+
+_KEYWORD_COLUMNS = "k.id, k.text, k.locale, k.country, k.device, k.tags, k.active"
+
+
+def _keyword(row: Any) -> KeywordRow:
+    return KeywordRow(row.id, row.text, row.locale, row.country, row.device, list(row.tags), row.active)
+
+
+# ---------------------------------------------------------------- the ranks list
+
+
+class RankRow(NamedTuple):
+    keyword: KeywordRow
+    check_date: dt.date | None
+    position: int | None
+    url: str | None
+    depth: int | None
+    features_present: list[str]
+    features_owned: list[str]
+    previous_date: dt.date | None
+    previous_position: int | None
+    best_position: int | None
+
+
+_LATEST_RANKS = """
+SELECT {keyword_columns},
+       l.check_date, l.position, l.url, l.depth, l.features_present, l.features_owned,
+       p.check_date AS previous_date, p.position AS previous_position,
+       (SELECT min(b.position) FROM serp_snapshots b WHERE b.project_id = :project_id AND b.keyword_id = k.id)
+         AS best_position
+FROM keywords k
+LEFT JOIN LATERAL (
+    SELECT s.check_date, s.position, s.url, s.depth, s.features_present, s.features_owned FROM serp_snapshots s
+    WHERE s.project_id = :project_id AND s.keyword_id = k.id ORDER BY s.check_date DESC LIMIT 1
+) l ON true
+LEFT JOIN LATERAL (
+    SELECT s.check_date, s.position FROM serp_snapshots s
+    WHERE s.project_id = :project_id AND s.keyword_id = k.id AND s.check_date < l.check_date
+    ORDER BY s.check_date DESC LIMIT 1
+) p ON true
+WHERE k.project_id = :project_id{filters}
+ORDER BY k.text COLLATE "C", k.id
+LIMIT :limit
+"""
+
+
+def latest_ranks(
+    session: TenantSession,
+    project_id: uuid.UUID,
+    filters: KeywordFilters,
+    *,
+    after: tuple[str, uuid.UUID] | None,
+    limit: int,
+) -> list[RankRow]:
+    """``limit`` keywords after the key ``after`` (text, id), each with its latest and previous check."""
+    params: dict[str, Any] = {"project_id": project_id, "limit": limit}
+    where = _keyword_filters(filters, params)
+    if after is not None:
+        where += ' AND (k.text COLLATE "C", k.id) > (:after_text COLLATE "C", :after_id)'
+        params |= {"after_text": after[0], "after_id": after[1]}
+    statement = text(_LATEST_RANKS.format(keyword_columns=_KEYWORD_COLUMNS, filters=where))
+    return [
+        RankRow(
+            keyword=_keyword(row),
+            check_date=row.check_date,
+            position=row.position,
+            url=row.url,
+            depth=row.depth,
+            features_present=list(row.features_present or []),
+            features_owned=list(row.features_owned or []),
+            previous_date=row.previous_date,
+            previous_position=row.previous_position,
+            best_position=row.best_position,
+        )
+        for row in session.execute(statement, params)
+    ]
+
+
+# ---------------------------------------------------------------- keywords
+
+
+def keyword(session: TenantSession, project_id: uuid.UUID, keyword_id: uuid.UUID) -> KeywordRow | None:
+    row = session.execute(
+        text(f"SELECT {_KEYWORD_COLUMNS} FROM keywords k WHERE k.project_id = :project_id AND k.id = :keyword_id"),
+        {"project_id": project_id, "keyword_id": keyword_id},
+    ).one_or_none()
+    return None if row is None else _keyword(row)
+
+
+def keywords(
+    session: TenantSession,
+    project_id: uuid.UUID,
+    filters: KeywordFilters,
+    *,
+    ids: list[uuid.UUID] | None = None,
+    after: tuple[str, uuid.UUID] | None = None,
+    limit: int | None = None,
+) -> list[KeywordRow]:
+    """The project's keywords in (text, id) order: all, those of ``ids``, or ``limit`` after ``after``."""
+    params: dict[str, Any] = {"project_id": project_id}
+    where = _keyword_filters(filters, params)
+    if ids is not None:
+        where += " AND k.id = ANY(:ids)"
+        params["ids"] = ids
+    if after is not None:
+        where += ' AND (k.text COLLATE "C", k.id) > (:after_text COLLATE "C", :after_id)'
+        params |= {"after_text": after[0], "after_id": after[1]}
+    sql = (
+        f"SELECT {_KEYWORD_COLUMNS} FROM keywords k WHERE k.project_id = :project_id{where}"
+        ' ORDER BY k.text COLLATE "C", k.id'
+    )
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    statement = text(sql)
+    if ids is not None:
+        statement = statement.bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+    return [_keyword(row) for row in session.execute(statement, params)]
+
+
+# ---------------------------------------------------------------- a keyword's checks
+
+
+class PointRow(NamedTuple):
+    check_date: dt.date
+    position: int | None
+    rank_absolute: int | None
+    url: str | None
+    depth: int
+    se_results_count: int | None
+    features_present: list[str]
+    features_owned: list[str]
+
+
+_HISTORY = text(
+    "SELECT check_date, position, rank_absolute, url, depth, se_results_count, features_present, features_owned"
+    " FROM serp_snapshots WHERE project_id = :project_id AND keyword_id = :keyword_id"
+    " AND check_date BETWEEN :start AND :end ORDER BY check_date"
+)
+
+
+def history(
+    session: TenantSession, project_id: uuid.UUID, keyword_id: uuid.UUID, start: dt.date, end: dt.date
+) -> list[PointRow]:
+    rows = session.execute(_HISTORY, {"project_id": project_id, "keyword_id": keyword_id, "start": start, "end": end})
+    return [
+        PointRow(
+            row.check_date,
+            row.position,
+            row.rank_absolute,
+            row.url,
+            row.depth,
+            row.se_results_count,
+            list(row.features_present or []),
+            list(row.features_owned or []),
+        )
+        for row in rows
+    ]
+
+
+class CheckRow(NamedTuple):
+    keyword_id: uuid.UUID
+    check_date: dt.date
+    position: int | None
+    url: str | None
+    depth: int
+
+
+_CHECKS = """
+SELECT s.keyword_id, s.check_date, s.position, s.url, s.depth
+FROM serp_snapshots s JOIN keywords k ON k.id = s.keyword_id
+WHERE s.project_id = :project_id AND k.project_id = :project_id
+  AND s.check_date BETWEEN :start AND :end{filters}
+ORDER BY s.keyword_id, s.check_date
+"""
+
+
+def checks(
+    session: TenantSession,
+    project_id: uuid.UUID,
+    start: dt.date,
+    end: dt.date,
+    filters: KeywordFilters,
+    *,
+    keyword_ids: list[uuid.UUID] | None = None,
+) -> list[CheckRow]:
+    """The checks of the range, in (keyword, check date) order: the project's position and URL on each."""
+    params: dict[str, Any] = {"project_id": project_id, "start": start, "end": end}
+    where = _keyword_filters(filters, params)
+    if keyword_ids is not None:
+        where += " AND s.keyword_id = ANY(:keyword_ids)"
+        params["keyword_ids"] = keyword_ids
+    statement = text(_CHECKS.format(filters=where))
+    if keyword_ids is not None:
+        statement = statement.bindparams(bindparam("keyword_ids", type_=ARRAY(UUID(as_uuid=True))))
+    return [
+        CheckRow(row.keyword_id, row.check_date, row.position, row.url, row.depth)
+        for row in session.execute(statement, params)
+    ]
+
+
+# ---------------------------------------------------------------- organic results, for share of voice
+
+
+class OrganicRow(NamedTuple):
+    """A check, and one domain's best organic rank_group on it (domain None: a check without organic results)."""
+
+    keyword_id: uuid.UUID
+    check_date: dt.date
+    position: int | None
+    domain: str | None
+    rank_group: int | None
+
+
+_ORGANIC = """
+WITH checked AS MATERIALIZED (
+    SELECT {distinct} s.id, s.keyword_id, s.check_date, s.position
+    FROM serp_snapshots s JOIN keywords k ON k.id = s.keyword_id
+    WHERE s.project_id = :project_id AND k.project_id = :project_id
+      AND s.check_date BETWEEN :start AND :end{filters}
+    {order}
+)
+SELECT c.keyword_id, c.check_date, c.position, i.domain, min(i.rank_group) AS rank_group
+FROM checked c
+LEFT JOIN serp_items i
+  ON i.project_id = :project_id AND i.snapshot_id = c.id AND i.type = 'organic' AND i.domain IS NOT NULL
+     AND i.rank_group IS NOT NULL
+GROUP BY c.keyword_id, c.check_date, c.position, i.domain
+"""
+
+
+def organic_results(
+    session: TenantSession,
+    project_id: uuid.UUID,
+    start: dt.date,
+    end: dt.date,
+    filters: KeywordFilters,
+    *,
+    latest_only: bool,
+) -> list[OrganicRow]:
+    """Every check of the range (or each keyword's latest in it) with each domain's best organic position."""
+    params: dict[str, Any] = {"project_id": project_id, "start": start, "end": end}
+    where = _keyword_filters(filters, params)
+    distinct, order = (
+        ("DISTINCT ON (s.keyword_id)", "ORDER BY s.keyword_id, s.check_date DESC") if latest_only else ("", "")
+    )
+    statement = text(_ORGANIC.format(distinct=distinct, order=order, filters=where))
+    return [
+        OrganicRow(row.keyword_id, row.check_date, row.position, row.domain, row.rank_group)
+        for row in session.execute(statement, params)
+    ]
