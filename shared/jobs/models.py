@@ -19,6 +19,7 @@ class JobKind(StrEnum):
     GSC_EXPORT_IMPORT = "gsc_export_import"
     SITE_CRAWL = "site_crawl"
     TOPIC_MODEL = "topic_model"
+    RANK_CHECK = "rank_check"  # a project's daily rank check, or an on-demand live check of some keywords
 
 
 SYNC_KINDS: frozenset[JobKind] = frozenset({JobKind.GSC_SYNC, JobKind.GSC_BACKFILL})

@@ -4,12 +4,17 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKeyConstraint,
     Index,
+    Integer,
     Text,
     UniqueConstraint,
+)
+from sqlalchemy import (
+    text as sql_text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +30,9 @@ class Project(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     domain: Mapped[str] = mapped_column(Text, nullable=False)
     brand_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    rank_depth: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=sql_text("10")
+    )  # SERP results checked
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
     __table_args__ = (
@@ -32,6 +40,7 @@ class Project(Base):
         UniqueConstraint("tenant_id", "id"),
         UniqueConstraint("tenant_id", "domain"),
         Index(None, "tenant_id", "created_at", "id"),
+        CheckConstraint("rank_depth BETWEEN 10 AND 100 AND rank_depth % 10 = 0", name="rank_depth"),
     )
 
 
@@ -80,11 +89,13 @@ class Keyword(Base):
     device: Mapped[str] = mapped_column(Text, nullable=False)
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
     target_url: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=sql_text("true"))  # rank-checked daily
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "project_id"], ["projects.tenant_id", "projects.id"], ondelete="CASCADE"),
         UniqueConstraint("project_id", "text", "locale", "country", "device"),
+        UniqueConstraint("tenant_id", "project_id", "id"),  # what the rank tables reference
         Index(None, "project_id", "created_at", "id"),
         Index("ix_keywords_tags", "tags", postgresql_using="gin"),
         CheckConstraint("device IN ('desktop', 'mobile')", name="device"),

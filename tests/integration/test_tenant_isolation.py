@@ -135,6 +135,23 @@ def _populate(owner_url: str) -> str:
             " WHERE m.project_id = :project AND p.project_id = :project",
         ):
             session.execute(text(statement), seed)
+        for statement in (
+            "INSERT INTO rank_budgets (tenant_id, monthly_budget_usd, live_checks_per_day) VALUES (:t, 25, 50)",
+            "INSERT INTO rank_tasks (tenant_id, project_id, keyword_id, check_date, mode, depth, status,"
+            " provider_task_id, cost, posted_at) SELECT :t, :project, id, '2026-11-01', 'standard', 10, 'collected',"
+            " :t || '-task', 0.0006, now() FROM keywords WHERE project_id = :project",
+            "INSERT INTO serp_snapshots (tenant_id, project_id, keyword_id, check_date, device, location_code,"
+            " language_code, depth, rank_task_id, fetched_at, items_count, item_types, position, url)"
+            " SELECT :t, :project, keyword_id, check_date, 'desktop', 2840, 'en', 10, id, now(), 1, '{organic}', 1,"
+            " 'https://x.example/' FROM rank_tasks WHERE project_id = :project",
+            "INSERT INTO serp_items (tenant_id, project_id, snapshot_id, item_index, type, rank_group, rank_absolute,"
+            " domain, url, known) SELECT :t, :project, id, 0, 'organic', 1, 1, 'x.example', 'https://x.example/', true"
+            " FROM serp_snapshots WHERE project_id = :project",
+            "INSERT INTO screenshots (tenant_id, project_id, snapshot_id, keyword_id, kind, url, variant, width,"
+            " height, s3_key, bytes, status) SELECT :t, :project, id, keyword_id, 'serp', 'https://x.example/',"
+            " 'desktop_fold', 1920, 1080, 'k.png', 100, 'stored' FROM serp_snapshots WHERE project_id = :project",
+        ):
+            session.execute(text(statement), seed)
     return tenant_id
 
 
