@@ -228,6 +228,22 @@ class Topics(SettingsModel):
     topic_min_words: int = Field(default=50, ge=1)
 
 
+class DataForSeo(SettingsModel):
+    """The DataForSEO API (SERP, Google organic). Locally ``dataforseo_api_base_url`` points at kestrel_local's
+    stand-in; in AWS at DataForSEO itself, reached through the NAT's fixed egress IP.
+
+    The login is a Secrets Manager secret holding ``{"login": ..., "password": ...}`` (the API password from
+    DataForSEO's dashboard, not the account's). Throttling, 5xx and ``50000`` answers are retried within the
+    invocation ``dataforseo_max_attempts`` times before the message goes back to SQS.
+    """
+
+    dataforseo_api_base_url: str = "https://api.dataforseo.com"
+    dataforseo_secret_name: str
+    dataforseo_timeout_seconds: float = Field(default=60.0, gt=0)
+    dataforseo_max_attempts: int = Field(default=3, ge=1)
+    dataforseo_backoff_seconds: float = Field(default=1.0, ge=0)
+
+
 @cache
 def _read(model: type[SettingsModel]) -> SettingsModel:
     try:

@@ -1,0 +1,1 @@
+"""Rank tracking: DataForSEO SERPs (``dataforseo``), the country table (``countries``), snapshots and their items."""

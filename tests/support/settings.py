@@ -29,6 +29,8 @@ UNREACHABLE_SETTINGS = {
     "KESTREL_NLP_MODELS_BUCKET": "unit-no-nlp-models",
     "KESTREL_NLP_ENTITIES_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-nlp-entities",
     "KESTREL_TOPIC_MODEL_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-topic-model",
+    "KESTREL_DATAFORSEO_API_BASE_URL": "http://127.0.0.1:9",
+    "KESTREL_DATAFORSEO_SECRET_NAME": "kestrel/unit/dataforseo",
 }
 
 
