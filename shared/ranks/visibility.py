@@ -100,11 +100,16 @@ def calibrate(
     start: dt.date,
     end: dt.date,
 ) -> Calibration:
-    """The property's CTR curve (last 90 days) and the keywords' impressions over ``start``..``end``."""
+    """The property's CTR curve (last 90 days) and the keywords' impressions over ``start``..``end``.
+
+    Call it after the rank queries of the transaction: it tunes the rest of the transaction for the reports'
+    aggregates (hash joins only), which would make the snapshots' index lookups full partition scans.
+    """
     prop = _property(session, project_id, property_id)
     latest = None if prop is None else sources.latest_date(session, prop, gsc.SEARCH_TYPE)
     if prop is None or latest is None:
         return Calibration(prop, FALLBACK_CURVE, None, {}, None)
+    sources.tune_report_transaction(session)  # the buckets aggregate 90 days of pairs, as the reports do
     curve_dates = DateRange(latest - dt.timedelta(days=CURVE_DAYS - 1), latest)
     data = SearchData(prop, gsc.SEARCH_TYPE, curve_dates)
     curve = choose_curve(search.ctr_buckets(session, CtrBucketsQuery(data, CTR_CURVE_MAX_POSITION)))
@@ -180,10 +185,10 @@ def project_visibility(
     with tenant_scope(principal) as session:
         project = projects.get(session, project_id)
         keywords = reads.keywords(session, project_id, filters)
-        calibration = calibrate(session, project_id, property_id, keywords, start, end)
         checks = keyword_checks(
             reads.organic_results(session, project_id, start, end, filters, latest_only=False), project.domain
         )
+        calibration = calibrate(session, project_id, property_id, keywords, start, end)  # last: it tunes
     overall = visibility(checks, calibration.weights, calibration.curve)
     days = daily_visibility(checks, calibration.weights, calibration.curve)
     shown = sorted(overall.domains, key=lambda domain: (-overall.domains[domain], domain))[:competitors_shown]
@@ -291,8 +296,11 @@ def ranks_vs_search_console(
                 session, project_id, window.start, window.end, filters, keyword_ids=[k.id for k in keywords]
             )
             numbers = _numbers(session, prop, window, keywords)
+            checks_of: dict[uuid.UUID, list[reads.CheckRow]] = defaultdict(list)
+            for check in checks:
+                checks_of[check.keyword_id].append(check)
             for keyword in keywords:
-                item = _compared(keyword, [c for c in checks if c.keyword_id == keyword.id], numbers)
+                item = _compared(keyword, checks_of[keyword.id], numbers)
                 after = (keyword.text, keyword.id)
                 if not flagged_only or item.flagged:
                     items.append(item)
