@@ -6,11 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.kestrel-installed
 NODE_STAMP := node_modules/.kestrel-installed
+# The screenshot engine's Chromium, unpacked from npm's @sparticuz/chromium (shared/screenshots/chromium.py).
+CHROMIUM := .state/chromium/chromium
 PYTHON_SOURCES := shared functions kestrel_local migrations tests nlp_service
 
 .DEFAULT_GOAL := help
 .PHONY: help setup up down test lint typecheck pytest test-unit test-integration test-local-stack test-packaging test-e2e \
-	test-nlp-service package bench-local bench-ingest bench-reports bench-crawl bench-nlp fmt clean
+	test-nlp-service package bench-local bench-ingest bench-reports bench-crawl bench-nlp bench-ranks-items fmt clean
 
 help:
 	@echo "make up        run the whole platform locally (gateway, workers, schedules, alarms) with demo data"
@@ -25,6 +27,7 @@ help:
 	@echo "make bench-reports the reports API over the rollup aggregates vs the same reports straight from gsc_rows"
 	@echo "make bench-crawl  a 2,000+ page crawl through page_crawl vs a bare fetch-and-parse loop of the same pages"
 	@echo "make bench-nlp    the NLP service over HTTP: entities vs spaCy in-process, an LDA fit vs the same gensim call"
+	@echo "make bench-ranks-items 1,000 keywords' depth-100 SERPs parsed and stored through rank_check (items per second)"
 	@echo "make fmt       format the Python code"
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/find-python312.sh
@@ -41,7 +44,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP)
+# No root and no Playwright browser download: the binary ships inside the npm package.
+$(CHROMIUM): $(NODE_STAMP) scripts/chromium-path.mjs
+	node scripts/chromium-path.mjs .state/chromium
+	@touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(CHROMIUM)
 
 up: setup
 	$(BIN)/kestrel up
@@ -62,7 +70,7 @@ TEST_SUITES := test-unit test-integration test-local-stack test-packaging test-e
 test-unit: $(VENV_STAMP)
 	$(BIN)/pytest tests/unit
 
-test-integration: $(VENV_STAMP)
+test-integration: $(VENV_STAMP) $(CHROMIUM)
 	$(BIN)/pytest tests/integration
 
 test-local-stack: setup
@@ -100,6 +108,9 @@ bench-crawl: setup
 
 bench-nlp: setup
 	$(BIN)/python -m bench.bench_nlp
+
+bench-ranks-items: setup
+	$(BIN)/python -m bench.ranks_items
 
 fmt: $(VENV_STAMP)
 	$(BIN)/ruff format .

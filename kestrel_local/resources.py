@@ -76,7 +76,7 @@ class ResourceReader:
                 name=self.function_key(logical_id, physical),
                 logical_id=logical_id,
                 physical_name=physical,
-                handler=as_str(self.value(props, "Handler", "")),
+                handler=self.handler_of(props),
                 timeout_seconds=int(self.value(props, "Timeout", 3)),
                 memory_mb=int(self.value(props, "MemorySize", 128)),
                 environment={name: as_str(v) for name, v in variables.items()},
@@ -87,6 +87,20 @@ class ResourceReader:
                 raise TemplateError(f"two functions map to the key {spec.name}")
             functions[spec.name] = spec
         return functions
+
+    def handler_of(self, props: Mapping[str, Any]) -> str:
+        """The Python handler a function runs: its ``Handler``, or a container image's command.
+
+        A container-image function (serp_screenshot) runs the Lambda Python base image, whose runtime interface
+        client takes the same ``path/module.function`` from the image's command: locally it runs as a Python
+        handler like the others (its image's extra contents, Chromium, are the developer's `make setup`'s).
+        """
+        if self.value(props, "PackageType", "Zip") != "Image":
+            return as_str(self.value(props, "Handler", ""))
+        command = self.value(self.value(props, "ImageConfig", {}) or {}, "Command", []) or []
+        if not command:
+            raise TemplateError("a container-image function without ImageConfig.Command has no handler to run locally")
+        return as_str(command[0])
 
     def function_for(self, raw: Any, functions: Mapping[str, FunctionSpec]) -> str | None:
         """The function key a function reference (GetAtt Arn, Ref, name, ARN, alias ARN) points at."""

@@ -40,6 +40,7 @@ from kestrel_local.runner import QueueRunner
 from kestrel_local.schedules import Scheduler
 from kestrel_local.search_console import SearchConsoleServer
 from kestrel_local.template import load_stack
+from shared.screenshots.chromium import LOCAL_CHROMIUM
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 NLP_SERVICE_URL_VARIABLE = "KESTREL_NLP_SERVICE_URL"
@@ -194,6 +195,8 @@ def function_overrides(
     if nlp_service_url:
         # In AWS, the internal load balancer's DNS name (custom.nlp.serviceUrl): not resolvable here.
         overrides[NLP_SERVICE_URL_VARIABLE] = nlp_service_url
+    # In AWS, where the screenshot image unpacks Chromium (/opt/chromium); here, where `make setup` does.
+    overrides["KESTREL_CHROMIUM_PATH"] = str(LOCAL_CHROMIUM)
     overrides.update(settings.function_environment)
     if settings.sentry_dsn:
         overrides["KESTREL_SENTRY_DSN"] = settings.sentry_dsn

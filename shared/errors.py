@@ -68,6 +68,12 @@ class InvalidFields(InvalidRequest):
     title = "Validation failed"
 
 
+class LimitReached(DomainError):
+    """A limit of the tenant's (on-demand checks a day) is used up for now; ``retry_after`` in ``extra``."""
+
+    title = "Too many requests"
+
+
 class RejectedFile(DomainError):
     """An uploaded file that cannot be imported as a whole (not CSV, wrong header, no usable line)."""
 

@@ -12,6 +12,7 @@ AWS_ENDPOINT_URL, credentials) itself.
 Each model is one concern; code reads the one it needs with ``settings_of(Model)``.
 """
 
+from decimal import Decimal
 from functools import cache
 from typing import Literal, Self, cast
 
@@ -150,6 +151,40 @@ class RawPages(SettingsModel):
     raw_pages_bucket: str
 
 
+class RankCheckQueue(SettingsModel):
+    """rank_check's queue: for the API's live checks and rank_check itself (a project's post, its collects)."""
+
+    rank_check_queue_url: str
+
+
+class ScreenshotQueue(SettingsModel):
+    """serp_screenshot's queue: rank_check sends it each SERP snapshot it stored."""
+
+    serp_screenshot_queue_url: str
+
+
+class RankChecks(SettingsModel):
+    """What rank checks may cost and how they are collected.
+
+    Prices are DataForSEO's per SERP of 10 results (standard queue, live); each further page of 10 costs
+    ``rank_extra_page_factor`` of the base. A tenant without a ``rank_budgets`` row has
+    ``rank_monthly_budget_usd`` a month and ``rank_live_checks_per_day`` on-demand keyword checks a day.
+    Standard tasks are collected ``rank_collect_delay_seconds`` after posting and then again until done;
+    a task not ready after ``rank_task_max_age_days`` (DataForSEO's ``tasks_ready`` lists three days) fails.
+    """
+
+    rank_monthly_budget_usd: Decimal = Field(default=Decimal("50"), ge=0)
+    rank_live_checks_per_day: int = Field(default=100, ge=0)
+    rank_standard_price_usd: Decimal = Field(default=Decimal("0.0006"), ge=0)
+    rank_live_price_usd: Decimal = Field(default=Decimal("0.002"), ge=0)
+    rank_extra_page_factor: Decimal = Field(default=Decimal("0.75"), ge=0)
+    rank_collect_delay_seconds: int = Field(default=300, ge=0, le=900)
+    rank_collect_batch: int = Field(default=200, ge=1, le=1000)
+    rank_task_max_age_days: int = Field(default=3, ge=1)
+    rank_live_max_keywords: int = Field(default=20, ge=1, le=100)
+    rank_live_parallel: int = Field(default=4, ge=1, le=16)
+
+
 class HostLimit(BaseModel):
     """How hard one host may be crawled, platform-wide: requests in flight at once, and started per second."""
 
@@ -226,6 +261,33 @@ class Topics(SettingsModel):
     topic_refit_threshold: float = Field(default=0.10, gt=0, le=1)
     topic_min_documents: int = Field(default=20, ge=5)
     topic_min_words: int = Field(default=50, ge=1)
+
+
+class Screenshots(SettingsModel):
+    """How serp_screenshot's Chromium runs (``shared/screenshots/``): where it is, how long a capture may take.
+
+    ``chromium_path`` is ``/opt/chromium/chromium`` in the image (its Dockerfile sets it) and
+    ``.state/chromium/chromium`` on a developer's machine (``make setup`` unpacks it there; ``kestrel up`` and
+    the tests set it).
+    """
+
+    chromium_path: str
+    screenshot_navigation_timeout_seconds: float = Field(default=20.0, gt=0)
+    screenshot_total_timeout_seconds: float = Field(default=45.0, gt=0)
+    # A full-page capture longer than this (CSS pixels) is cut: PNG size and memory stay bounded.
+    screenshot_max_full_height: int = Field(default=15_000, ge=1080)
+    screenshot_max_resource_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024)
+    # Where the browser's home and each invocation's directory go (None: the system's temp dir, /tmp on Lambda).
+    screenshot_work_dir: str | None = None
+
+
+class ScreenshotStore(SettingsModel):
+    """The screenshots bucket (PNG under the tenant's prefix, expired by a lifecycle rule after
+    ``screenshot_retention_days``, the same stage parameter as the rule) and how long a download link lives."""
+
+    screenshots_bucket: str
+    screenshot_retention_days: int = Field(ge=1)
+    screenshot_url_expiry_seconds: int = Field(default=300, ge=30, le=3600)
 
 
 class DataForSeo(SettingsModel):

@@ -1,4 +1,5 @@
-"""api_content: site crawls, the pages they saw, the site audit, the pages' entities and topics, and rank data.
+"""api_content: site crawls, the pages they saw, the site audit, the pages' entities and topics, rank checks and
+rank data.
 
 Routes parse and validate (Powertools), check the permission, call the crawl and
 NLP and ranks domains' logic and shape the response (lists as JSON, or CSV with
@@ -11,7 +12,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
@@ -32,7 +33,7 @@ from shared.nlp.models import (
     TopicsOut,
 )
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from shared.ranks import ranks, visibility
+from shared.ranks import live_checks, ranks, visibility
 from shared.ranks.api_models import (
     CompetitorOut,
     CompetitorsOut,
@@ -46,9 +47,10 @@ from shared.ranks.api_models import (
     UrlChangesOut,
     VisibilityOut,
 )
+from shared.ranks.models import RankCheckIn
 from shared.reports.export import to_csv
 from shared.runtime.http import Cursor, Limit, create_app, current_principal, lambda_handler, requires
-from shared.settings import CrawlQueue, TopicQueue, Topics
+from shared.settings import CrawlQueue, RankCheckQueue, RankChecks, TopicQueue, Topics
 
 READ = "read:projects"
 WRITE = "write:projects"
@@ -56,6 +58,7 @@ CRAWLS = "/v1/projects/<project_id>/crawls"
 PAGES = "/v1/projects/<project_id>/pages"
 ENTITIES = "/v1/projects/<project_id>/entities"
 TOPICS = "/v1/projects/<project_id>/topics"
+RANK_CHECKS = "/v1/projects/<project_id>/rank-checks"
 CSV = "text/csv"
 CSV_DESCRIPTION = "As CSV with `Accept: text/csv` or `?format=csv` (the next page's cursor in `X-Kestrel-Next-Cursor`)."
 
@@ -567,4 +570,22 @@ def refit_topics(project_id: uuid.UUID) -> JobOut:
     return topics.request_refit(current_principal(app), project_id)
 
 
-handler = lambda_handler(app, settings=(CrawlQueue, TopicQueue, Topics))
+@app.post(
+    RANK_CHECKS,
+    tags=["ranks"],
+    status_code=202,
+    summary="Check the project's keywords' ranks now",
+    description=(
+        "A job of kind `rank_check` (follow it at `/jobs/{job_id}`): the keywords (default: every active one) are "
+        "checked at once through DataForSEO's live SERP API at the project's depth, each stored as the keyword's "
+        "snapshot of the day. Every project's active keywords are also checked daily. Each keyword checked "
+        "counts against the tenant's daily limit of on-demand checks (429 with a message when it is reached) "
+        "and its cost against the monthly budget (the job fails saying so when that is reached)."
+    ),
+    **requires(WRITE),
+)
+def request_rank_check(project_id: uuid.UUID, body: Annotated[RankCheckIn | None, Body()] = None) -> JobOut:
+    return live_checks.request(current_principal(app), project_id, body or RankCheckIn())
+
+
+handler = lambda_handler(app, settings=(CrawlQueue, TopicQueue, Topics, RankCheckQueue, RankChecks))

@@ -51,6 +51,8 @@ _COUNTRIES = (
 _TYPE_SHARES = {"web": 1.0, "image": 0.15, "video": 0.04, "news": 0.03, "discover": 0.08, "googleNews": 0.02}
 _WEEKDAY = (1.0, 1.06, 1.05, 1.02, 0.94, 0.68, 0.72)  # Monday first: weekends lower
 _CTR_TOP10 = (0.28, 0.155, 0.10, 0.072, 0.054, 0.042, 0.033, 0.027, 0.022, 0.019)
+# Mobile rows sit this much lower than desktop ones (the DataForSEO stand-in ranks mobile SERPs the same way).
+MOBILE_POSITION_OFFSET = 0.3
 _APPEARANCES = ("FAQ_RICH_RESULT", "REVIEW_SNIPPET", "VIDEO", "AMP_BLUE_LINK", "PRODUCT_SNIPPETS")
 
 
@@ -256,6 +258,56 @@ def _non_brand_query(
     return " ".join(words), page
 
 
+@dataclass(frozen=True)
+class QueryLanding:
+    """Where a property's query ranks: its base position (desktop; mobile adds ``MOBILE_POSITION_OFFSET``) and
+    the page it lands on most (three rows in four)."""
+
+    base_position: float
+    url: str
+    brand: bool
+
+
+@lru_cache(maxsize=64)
+def _landings(site_url: str, config: SyntheticConfig) -> dict[str, QueryLanding]:
+    profile = _profile(site_url, config)
+    return {
+        query.text: QueryLanding(query.base_position, profile.pages[query.page], query.brand)
+        for query in profile.queries
+    }
+
+
+def query_landing(site_url: str, query: str, config: SyntheticConfig | None = None) -> QueryLanding | None:
+    """The property's query as the stand-in generates it, or None when the property has no such query.
+
+    The DataForSEO stand-in ranks the property there, so that ranks agree with Search Console's positions.
+    """
+    return _landings(site_url, config or DEFAULT_CONFIG).get(" ".join(query.lower().split()))
+
+
+def average_position(
+    site_url: str,
+    query: str,
+    *,
+    end: dt.date,
+    days: int = 7,
+    country: str | None = None,
+    device: str | None = None,
+    config: SyntheticConfig | None = None,
+) -> float | None:
+    """The query's impression-weighted average position over the ``days`` web days ending ``end`` (included),
+    in one country (alpha-3, lower case) and on one device (``DESKTOP``...) when given: what the Search Console
+    API reports for it. None when the property has no such rows."""
+    text = " ".join(query.lower().split())
+    weighted = impressions = 0.0
+    for offset in range(days):
+        for row in day_rows(site_url, end - dt.timedelta(days=offset), "web", config or DEFAULT_CONFIG):
+            if row[0] == text and (country is None or row[2] == country) and (device is None or row[3] == device):
+                impressions += row[6]
+                weighted += row[7]
+    return weighted / impressions if impressions else None
+
+
 # a raw row: (query, page, country, device, searchAppearance, clicks, impressions, position * impressions)
 RawRow = tuple[str, str, str, str, str | None, int, int, float]
 
@@ -306,7 +358,7 @@ def day_rows(
             r = rand()
             device = "MOBILE" if r < 0.58 else "DESKTOP" if r < 0.97 else "TABLET"
             impressions = 1 + int(volume / count * exp(gauss(0, 0.8)))
-            position = base + gauss(0, spread) + (0.3 if device == "MOBILE" else 0.0)
+            position = base + gauss(0, spread) + (MOBILE_POSITION_OFFSET if device == "MOBILE" else 0.0)
             position = 1.0 if position < 1.0 else 100.0 if position > 100.0 else position
             ctr = ctr_for_position(position) * ctr_factor * brand
             clicks = int(impressions * (ctr if ctr < 0.85 else 0.85) * exp(gauss(0, 0.3)) + rand())

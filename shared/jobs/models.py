@@ -44,8 +44,8 @@ MAX_STORED_ERRORS = 1000
 
 
 class JobErrors:
-    """Errors as jobs store them (``{"line", "reason"}`` or ``{"url", "reason"}``): all counted, the first
-    ``MAX_STORED_ERRORS`` kept."""
+    """Errors as jobs store them (``{"line", "reason"}``, ``{"url", "reason"}`` or ``{"keyword_id", "reason"}``):
+    all counted, the first ``MAX_STORED_ERRORS`` kept."""
 
     def __init__(self, keep: int = MAX_STORED_ERRORS) -> None:
         self.keep = keep
@@ -62,12 +62,18 @@ class JobErrors:
         if len(self.items) < self.keep:
             self.items.append({"url": url, "reason": reason})
 
+    def add_keyword(self, keyword_id: uuid.UUID, reason: str) -> None:
+        self.count += 1
+        if len(self.items) < self.keep:
+            self.items.append({"keyword_id": str(keyword_id), "reason": reason})
+
 
 class LineError(BaseModel):
-    """One error of a job: the line of its file, or the URL it fetched, and why."""
+    """One error of a job: the line of its file, the URL it fetched, or the keyword it checked, and why."""
 
     line: int | None = None
     url: str | None = None
+    keyword_id: uuid.UUID | None = None
     reason: str
 
 

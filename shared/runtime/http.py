@@ -25,6 +25,7 @@ from shared.errors import (
     InvalidFields,
     InvalidRequest,
     KestrelError,
+    LimitReached,
     NotFound,
     TransientError,
 )
@@ -50,6 +51,7 @@ STATUS_OF_ERROR: tuple[tuple[type[KestrelError], int], ...] = (
     (NotFound, 404),
     (Forbidden, 403),
     (Conflict, 409),
+    (LimitReached, 429),
     (TransientError, 503),
     (DomainError, 500),  # unprocessable work (PermanentError, RejectedFile) is not expected behind a route
 )

@@ -30,6 +30,7 @@ PAGE_CRAWL_QUEUE = "kestrel-test-page-crawl"
 NLP_ENTITIES_QUEUE = "kestrel-test-nlp-entities"
 TOPIC_MODEL_QUEUE = "kestrel-test-topic-model"
 NLP_MODELS_BUCKET = "kestrel-test-nlp-models"
+RANK_CHECK_QUEUE = "kestrel-test-rank-check"  # api_content's live checks (test_rank_check.py uses its own queues)
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 
@@ -70,6 +71,7 @@ def platform(
         "KESTREL_NLP_ENTITIES_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{NLP_ENTITIES_QUEUE}",
         "KESTREL_TOPIC_MODEL_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{TOPIC_MODEL_QUEUE}",
         "KESTREL_NLP_MODELS_BUCKET": NLP_MODELS_BUCKET,
+        "KESTREL_RANK_CHECK_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{RANK_CHECK_QUEUE}",
         # no service here: test_nlp.py starts the real one (tests/support/nlp.py) and points this at it
         "KESTREL_NLP_SERVICE_URL": "http://127.0.0.1:9",
         "KESTREL_GSC_SECRET_PREFIX": "kestrel/test/gsc/",
@@ -95,7 +97,7 @@ def platform(
 
 
 def _create_queues_and_buckets() -> None:
-    """The chunks and NLP buckets, and the queues the functions send to (sync, ingest, rollup, crawl, NLP)."""
+    """The chunks and NLP buckets, and the queues the functions send to (sync, ingest, rollup, crawl, NLP, ranks)."""
     import boto3
 
     for bucket in (CHUNKS_BUCKET, NLP_MODELS_BUCKET):
@@ -110,6 +112,7 @@ def _create_queues_and_buckets() -> None:
         PAGE_CRAWL_QUEUE,
         NLP_ENTITIES_QUEUE,
         TOPIC_MODEL_QUEUE,
+        RANK_CHECK_QUEUE,
     ):
         sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})
 

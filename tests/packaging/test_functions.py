@@ -30,10 +30,19 @@ def test_every_function_runs_its_handler_on_the_providers_runtime_in_the_private
     for name, resource in functions.items():
         declared = pkg.functions[name]
         props = resource["Properties"]
-        assert props["Handler"] == declared["handler"], name
-        module = declared["handler"].rpartition(".")[0]
-        assert (ROOT / f"{module}.py").exists(), declared["handler"]
-        assert props["Runtime"] == declared.get("runtime", provider["runtime"]), name
+        if "image" in declared:  # a container image (serp_screenshot): its command is the handler
+            assert props["PackageType"] == "Image", name
+            assert "Handler" not in props, name
+            assert "Runtime" not in props, name
+            assert props["Code"] == {"ImageUri": declared["image"]["uri"]}, name
+            [handler] = props["ImageConfig"]["Command"]
+            assert handler == declared["image"]["command"][0], name
+        else:
+            handler = props["Handler"]
+            assert handler == declared["handler"], name
+            assert props["Runtime"] == declared.get("runtime", provider["runtime"]), name
+        module = handler.rpartition(".")[0]
+        assert (ROOT / f"{module}.py").exists(), handler
         assert props["Architectures"] == [provider["architecture"]], name
         assert props["MemorySize"] == declared.get("memorySize", provider["memorySize"]), name
         assert props["Timeout"] == declared.get("timeout", provider["timeout"]), name

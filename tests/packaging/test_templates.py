@@ -72,7 +72,7 @@ def test_every_bucket_is_private_and_tls_only(pkg: PackagedStage) -> None:
 
 
 def test_the_buckets_are_named_after_the_stage_and_expire_what_they_hold(pkg: PackagedStage) -> None:
-    """Uploads, chunks, crawled HTML and topic-fit corpora are working copies: each such prefix expires.
+    """Uploads, chunks, crawled HTML, topic-fit corpora and screenshots are kept for a while: each prefix expires.
 
     Topic models (``nlp/models/``) are kept: the pages' topic weights belong to a model version.
     """
@@ -81,6 +81,7 @@ def test_the_buckets_are_named_after_the_stage_and_expire_what_they_hold(pkg: Pa
         "ChunksBucket": ("chunks", "gsc-chunks/"),
         "RawPagesBucket": ("raw-pages", "raw-html/"),
         "NlpModelsBucket": ("nlp-models", "nlp/corpora/"),
+        "ScreenshotsBucket": ("screenshots", "screenshots/"),
     }
     assert set(own_buckets(pkg)) == set(prefixes)
     for name, (kind, prefix) in prefixes.items():

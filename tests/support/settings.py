@@ -31,6 +31,11 @@ UNREACHABLE_SETTINGS = {
     "KESTREL_TOPIC_MODEL_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-topic-model",
     "KESTREL_DATAFORSEO_API_BASE_URL": "http://127.0.0.1:9",
     "KESTREL_DATAFORSEO_SECRET_NAME": "kestrel/unit/dataforseo",
+    "KESTREL_RANK_CHECK_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-rank-check",
+    "KESTREL_SERP_SCREENSHOT_QUEUE_URL": "http://127.0.0.1:9/000000000000/unit-no-serp-screenshot",
+    "KESTREL_SCREENSHOTS_BUCKET": "unit-no-screenshots",
+    "KESTREL_SCREENSHOT_RETENTION_DAYS": "30",
+    "KESTREL_CHROMIUM_PATH": "/nonexistent/chromium",
 }
 
 

@@ -79,6 +79,7 @@ ERROR_CLASSES = [
     (errors.Forbidden("no"), "permanent", 403),
     (errors.UnknownTenant("who?"), "permanent", 403),
     (errors.Conflict("finished"), "permanent", 409),
+    (errors.LimitReached("no more today"), "permanent", 429),
     (errors.InvalidRequest("bad"), "permanent", 400),
     (errors.InvalidFields("bad field", errors=[]), "permanent", 422),
     (errors.RejectedFile("not CSV"), "permanent", 500),

@@ -1,0 +1,1 @@
+"""Screenshots of SERPs and ranking pages."""
