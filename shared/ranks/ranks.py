@@ -40,7 +40,10 @@ def date_range(
 ) -> tuple[dt.date, dt.date]:
     """The days asked for: ``end`` defaults to today, ``start`` to ``default_days`` before it (both included)."""
     end = end or (max(utc_today(), start) if start else utc_today())
-    start = start or end - dt.timedelta(days=default_days - 1)
+    if start is None:
+        if end.toordinal() <= default_days:
+            raise InvalidRequest("end_date is too early for a range ending on it.")
+        start = end - dt.timedelta(days=default_days - 1)
     if start > end:
         raise InvalidRequest("start_date must not be after end_date.")
     if (end - start).days + 1 > max_days:

@@ -6,7 +6,9 @@ import uuid
 
 import pytest
 
+from shared.errors import InvalidRequest
 from shared.ranks import agreement, share_of_voice
+from shared.ranks.ranks import date_range
 from shared.ranks.share_of_voice import FALLBACK_CURVE, Curve, choose_curve, keyword_check
 from shared.ranks.url_changes import RankedCheck, url_changes
 from shared.reports.data.queries import CtrBucket
@@ -161,3 +163,11 @@ def test_url_changes_between_consecutive_checks_that_found_the_project() -> None
     assert (change.keyword_id, change.previous_date, change.check_date) == (K1, days[1], days[2])
     assert (change.previous_url, change.url) == (page + "#:~:text=best%20tents", other)
     assert (change.previous_position, change.position) == (3, 6)
+
+
+def test_date_ranges_default_and_refuse_what_they_cannot_serve() -> None:
+    assert date_range(None, DAY, default_days=28, max_days=92) == (DAY - dt.timedelta(days=27), DAY)
+    assert date_range(DAY, DAY, default_days=28, max_days=92) == (DAY, DAY)
+    for start, end in ((DAY, DAY - dt.timedelta(days=1)), (DAY - dt.timedelta(days=92), DAY), (None, dt.date.min)):
+        with pytest.raises(InvalidRequest):
+            date_range(start, end, default_days=28, max_days=92)
