@@ -289,6 +289,48 @@ def test_zip_with_an_explicit_range_in_filters(site, queues, worker):
     assert {key[2:4] for key in stored if key[0] != "dates"} == {march}
 
 
+# A German UI's export as a German spreadsheet re-saves it: German file names and headers, semicolons,
+# decimal commas, dots grouping thousands, "12,34 %"; Filters.csv in German with a custom range.
+GERMAN_FILES = {
+    "Suchanfragen.csv": (
+        "Häufigste Suchanfragen;Klicks;Impressionen;CTR;Position\n"
+        "laufschuhe;1.234;10.000;12,34 %;3,4\n"
+        '"trailschuhe; wasserdicht";41;2.980;1,38 %;6,2\n'
+    ),
+    "Seiten.csv": "Häufigste Seiten;Klicks;Impressionen;CTR;Position\nhttps://www.acme.com/;905;8.120;11,15 %;2,3\n",
+    "Länder.csv": "Land;Klicks;Impressionen;CTR;Position\nDeutschland;700;12.000;5,83 %;4,1\n",
+    "Geräte.csv": "Gerät;Klicks;Impressionen;CTR;Position\nMobilgerät;400;12.000;3,33 %;5,2\n",
+    "Diagramm.csv": (
+        "Datum;Klicks;Impressionen;CTR;Position\n31.03.2024;25;640;3,91 %;5,4\n02.03.2024;30;700;4,29 %;5,1\n"
+    ),
+    "Filter.csv": "Filter;Wert\nSuchtyp;Bilder\nDatum;01.03.2024 - 31.03.2024\n",
+}
+
+
+def test_a_german_export_is_imported_like_an_english_one(site, queues, worker):
+    job = import_file(site, queues, worker, "acme-leistung.zip", ui_zip(GERMAN_FILES, folder="acme.com-Leistung/"))
+    assert job.status == "succeeded", job.failure_reason
+    assert (job.counters["files"], job.counters["snapshots"], job.counters["rows_rejected"]) == (6, 7, 0)
+    stored = snapshots_of(site.tenant_id, site.property_id)
+    march = (dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+    assert stored[("queries", "laufschuhe", *march, "image")][:4] == (1234, 10000, round(1234 / 10000, 6), 3.4)
+    assert stored[("queries", "trailschuhe; wasserdicht", *march, "image")][:2] == (41, 2980)
+    assert stored[("pages", "https://www.acme.com/", *march, "image")][:2] == (905, 8120)
+    assert stored[("countries", "Deutschland", *march, "image")][:2] == (700, 12000)
+    assert stored[("dates", "2024-03-02", dt.date(2024, 3, 2), dt.date(2024, 3, 2), "image")][:2] == (30, 700)
+
+
+def test_an_export_in_an_unknown_language_fails_naming_its_header(site, queues, worker):
+    turkish = "En popüler sorgular,T\u0131klama,Görüntüleme,CTR,Ortalama konum\nayakkab\u0131,1,10,10%,2\n"
+    job = import_file(
+        site, queues, worker, "Sorgular.csv", turkish.encode(), range_start="2024-03-01", range_end="2024-03-31"
+    )
+    assert job.status == "failed"
+    assert "not a Search Console performance report in a UI language Kestrel reads" in (job.failure_reason or "")
+    assert "En popüler sorgular,T\u0131klama,Görüntüleme,CTR,Ortalama konum" in (job.failure_reason or "")
+    assert snapshots_of(site.tenant_id, site.property_id) == {}
+
+
 def test_zip_range_from_dates_csv_when_filters_are_relative(site, queues, worker):
     job = import_file(site, queues, worker, "export.zip", full_zip(FILTERS_RELATIVE))
     assert job.status == "succeeded", job.failure_reason

@@ -406,7 +406,8 @@ def test_the_threshold_fit_stores_a_current_version_with_its_topics_and_page_wei
     assert all(term["weight"] >= topic.terms[-1]["weight"] for topic in topics for term in topic.terms)
     assert len(weighted) == fitted.documents
     assert {page_id for page_id, _ in weighted} <= set(demo.pages.values())
-    assert all(0 < total <= 1.0001 for _, total in weighted)  # weights under 0.01 are left out
+    # weights under 0.01 are left out, and each is rounded to 4 digits: a page's total may pass 1 by half a unit each
+    assert all(0 < total <= 1 + fitted.k * 0.5e-4 + 1e-9 for _, total in weighted), max(t for _, t in weighted)
     # the corpus topic_model wrote, and the model the service stored, under the project's prefixes
     corpus_key = job.counters["corpus_key"]
     assert corpus_key == f"nlp/corpora/{demo.project.tenant_id}/{demo.project.id}/{job.id}.jsonl.gz"

@@ -1,13 +1,18 @@
 """Reading an export's dates: one column's (``DateReader``) and the explicit range a text names (``date_range_in``).
 
-ISO; "Jan 5, 2024" or "5 Jan 2024"; D.M.YYYY; D/M/YYYY or M/D/YYYY with the
-order learned per file like decimal separators (ambiguous: rejected).
+ISO (also YYYY/MM/DD); "Jan 5, 2024" or "5 Jan 2024" (or with the month names of
+any language in ``languages``: "5 janv. 2024", "5. März 2024", "5 de mar. de 2024"); D.M.YYYY; D/M/YYYY or
+M/D/YYYY (or with dashes, as Dutch spreadsheets write them) with the order
+learned per file like decimal separators (ambiguous: rejected); the year-first
+dates of Chinese, Japanese and Korean spreadsheets, "2024年3月5日" and
+"2024. 3. 5.".
 """
 
 import datetime as dt
 import re
 from dataclasses import dataclass
 
+from shared.search_console.exports.languages import MONTH_NAMES
 from shared.search_console.exports.problems import ValueProblem
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -26,20 +31,24 @@ _MONTH_NAMES = (
     "december",
 )
 _ISO_DATE = re.compile(r"(?<!\d)(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)")
-_NUMERIC_DATE = re.compile(r"(?<!\d)(?P<a>\d{1,2})(?P<sep>[/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})(?!\d)")
+_NUMERIC_DATE = re.compile(r"(?<!\d)(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})(?!\d)")
+# Month names in any language of languages.LANGUAGES: "Mar 1, 2024", "1 mars 2024", "1. März 2024", "1 de mar. de 2024".
 _MONTH_FIRST = re.compile(
-    r"(?<![A-Za-z])(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d])(?:,?\s+(?P<y>\d{4})(?!\d))?"
+    r"(?<![^\W\d_])(?P<mon>[^\W\d_]{3,13})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d])(?:,?\s+(?P<y>\d{4})(?!\d))?"
 )
 _DAY_FIRST = re.compile(
-    r"(?<![\d])(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[A-Za-z]{3,9})\.?(?![A-Za-z])(?:,?\s+(?P<y>\d{4})(?!\d))?"
+    r"(?<![\d])(?P<d>\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?P<mon>[^\W\d_]{3,13})\.?(?![^\W\d_])"
+    r"(?:,?\s+(?:de\s+)?(?P<y>\d{4})(?!\d))?"
 )
+# "2024年3月5日" (Chinese, Japanese), "2024. 3. 5." (Korean): read as ISO.
+_YEAR_FIRST = re.compile(r"(?<!\d)(\d{4})(?:年\s*|\.\s+)(\d{1,2})(?:月\s*|\.\s+)(\d{1,2})(?:日|\.(?!\d)|(?!\d))")
 _TRAILING_TIME = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 
 
 def _month(word: str) -> int | None:
     word = word.lower()
-    if word == "sept":
-        return 9
+    if word in MONTH_NAMES:
+        return MONTH_NAMES[word]
     for number, name in enumerate(_MONTH_NAMES, start=1):
         if len(word) >= 3 and name.startswith(word):
             return number
@@ -68,6 +77,7 @@ def _slash_order(first: int, second: int, separator: str) -> bool | None:
 
 
 def _date_tokens(text: str, day_first: bool | None) -> list[_DateToken]:
+    text = _year_first(text)
     found: list[_DateToken] = []
     for match in _ISO_DATE.finditer(text):
         found.append(_DateToken(match.start(), match.end(), int(match["y"]), int(match["m"]), int(match["d"])))
@@ -91,6 +101,13 @@ def _date_tokens(text: str, day_first: bool | None) -> list[_DateToken]:
         if not tokens or token.start >= tokens[-1].end:
             tokens.append(token)
     return tokens
+
+
+def _year_first(text: str) -> str:
+    """Chinese, Japanese and Korean year-first dates rewritten as ISO dates."""
+    if "年" not in text and ". " not in text:
+        return text
+    return _YEAR_FIRST.sub(lambda match: f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}", text)
 
 
 def _to_date(token: _DateToken, year: int) -> dt.date:
@@ -149,7 +166,7 @@ class DateReader:
         return day
 
     def _parse(self, raw: str) -> dt.date:
-        text = _TRAILING_TIME.sub("", raw.strip())
+        text = _year_first(_TRAILING_TIME.sub("", raw.strip())).strip()
         if not text:
             raise ValueProblem("is empty")
         tokens = _date_tokens(text, self._day_first)

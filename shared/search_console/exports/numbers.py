@@ -9,8 +9,11 @@ as ambiguous: it is never guessed. A value contradicting its column is rejected.
 Every line of the first ``csv_text.LOOKAHEAD_LINES`` is observed before any is
 read, so early ambiguous values are read with what later lines show. Counts
 (clicks, impressions) are whole numbers: "1,234" is 1234 unless the file's
-decimal separator is the comma. Rates (CTR) are "12.5%", "12,5 %" or a fraction
-0.125.
+decimal separator is the comma. Rates (CTR) are "12.5%", "12,5 %" (any space,
+no-break or narrow no-break, or none, before the sign; the full-width sign too) or a fraction
+0.125. A reader may be given the decimal separator of the file's language
+(``fallback_decimal``): it then reads a value whose shape proves none when nothing
+in its column or file does, instead of rejecting it as ambiguous.
 """
 
 import re
@@ -77,7 +80,7 @@ def _number_text(raw: str) -> str:
 
 def _without_percent(raw: str) -> tuple[str, bool]:
     text = raw.strip()
-    if text.endswith("%"):
+    if text.endswith(("%", "\uff05")):
         return text[:-1].strip(), True
     return text, False
 
@@ -85,9 +88,10 @@ def _without_percent(raw: str) -> tuple[str, bool]:
 class NumberReader:
     """Reads one file's numbers, learning decimal separators from unambiguous values (see the module doc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fallback_decimal: str | None = None) -> None:
         self._columns: dict[str, str] = {}
         self._file: str | None = None
+        self._fallback = fallback_decimal  # the file's language's decimal separator, the last resort
 
     def observe(self, column: str, raw: str) -> None:
         if column in self._columns and self._file is not None:
@@ -117,7 +121,7 @@ class NumberReader:
                 f"{text!r} has {_SEPARATOR_NAME[own]} as decimal separator,"
                 f" but the other values of this column have {_SEPARATOR_NAME[learned]}"
             )
-        separator = own or learned or self._file
+        separator = own or learned or self._file or self._fallback
         if separator is None:
             if "." not in text and "," not in text:
                 separator = "."

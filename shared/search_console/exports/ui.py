@@ -4,19 +4,27 @@
 Devices.csv, Search appearance.csv, Dates.csv and Filters.csv, or one of those
 CSVs alone. Each report is its key column ("Top queries", "Top pages",
 "Country", "Device", "Search Appearance", "Date") then Clicks, Impressions, CTR,
-Position. A report is recognised by its header, not its file name (names follow
-the UI language and get prefixed); Filters.csv is "Filter,Value" rows. Only
+Position. A report is recognised by its header, not its file name (names get
+prefixed); Filters.csv is "Filter,Value" rows. Headers, file names, Filters.csv's
+labels and values are read in every UI language of ``languages.LANGUAGES`` (a
+table per language, with its sources); a header in none of them is rejected
+naming the header found, and a file named as one report that holds another is
+rejected. Numbers are read as ``numbers`` says, the language's decimal separator
+only breaking a tie nothing in the file settles. Only
 Dates.csv carries dates: the other reports are aggregates over the export's
 range, which comes from, in order: explicit dates in Filters.csv's Date row; the
 import request's range; Dates.csv's span. Without one of these a file with
 aggregate reports is rejected.
 
 CTR must agree with clicks / impressions (within ``CTR_TOLERANCE``, since
-exports round it), and the exact clicks / impressions is what is stored.
+exports round it), and the exact clicks / impressions is what is stored. A
+Dates.csv day without impressions ("2024-03-02,0,0,,": no CTR, no position) is
+no row, but still counts for the range Dates.csv spans.
 """
 
 import datetime as dt
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,6 +34,7 @@ from typing import Any
 
 from shared.errors import RejectedFile
 from shared.jobs.models import JobErrors
+from shared.search_console.exports import languages
 from shared.search_console.exports.csv_text import (
     ZIP_MAGICS,
     Record,
@@ -41,49 +50,16 @@ from shared.search_console.exports.csv_text import (
 from shared.search_console.exports.dates import DateReader, date_range_in
 from shared.search_console.exports.numbers import NumberReader
 from shared.search_console.exports.problems import ValueProblem, count_problems
-from shared.search_console.models import SearchType
+from shared.search_console.models import SEARCH_TYPES, SearchType
 
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one CSV of a UI export zip, uncompressed (real ones are under 1 MB)
 CTR_TOLERANCE = 0.005  # half a percentage point: exports round CTR, misread numbers miss by far more
-REPORT_OF_KEY_COLUMN = {
-    "top queries": "queries",
-    "queries": "queries",
-    "query": "queries",
-    "top pages": "pages",
-    "pages": "pages",
-    "page": "pages",
-    "country": "countries",
-    "countries": "countries",
-    "device": "devices",
-    "devices": "devices",
-    "search appearance": "search_appearance",
-    "date": "dates",
-    "dates": "dates",
-}
-_METRIC_OF_COLUMN = {
-    "clicks": "clicks",
-    "impressions": "impressions",
-    "ctr": "ctr",
-    "position": "position",
-    "average position": "position",
-    "avg. position": "position",
-}
+# Normalised key-column label -> report, in every language of languages.LANGUAGES.
+REPORT_OF_KEY_COLUMN = {label: report for label, (report, _) in languages.KEY_COLUMNS.items()}
 _REQUIRED_METRICS = ("clicks", "impressions", "position")
-_FILTER_HEADER = ["filter", "value"]
+_METRIC_WORDS = tuple(languages.METRIC_COLUMNS)
 _BULK_MARKERS = {"data_date", "site_url", "sum_position"}
-_UI_HEADER_WORDS = frozenset(REPORT_OF_KEY_COLUMN) | frozenset(_METRIC_OF_COLUMN) | frozenset(_FILTER_HEADER)
-_UI_SEARCH_TYPES: dict[str, SearchType] = {
-    "web": "web",
-    "image": "image",
-    "images": "image",
-    "video": "video",
-    "videos": "video",
-    "news": "news",
-    "discover": "discover",
-    "google news": "googleNews",
-    "googlenews": "googleNews",
-}
-_DIMENSION_FILTERS = {"query", "page", "country", "device", "search appearance"}
+_NUMBERED_COPY = re.compile(r"\s*\(\d+\)$")  # "Queries (1).csv", as browsers name a second download
 REPORT_NAMES = {
     "queries": "Queries",
     "pages": "Pages",
@@ -124,6 +100,9 @@ class UiExport:
     search_type: SearchType | None = None  # from Filters.csv
     date_range: tuple[dt.date, dt.date] | None = None  # explicit dates in Filters.csv
     date_filter: str | None = None  # Filters.csv's Date value as written
+    date_preset: str | None = None  # that value's preset ("last 3 months"), in English, when it is one
+    languages: set[str] = field(default_factory=set)  # the codes of the UI languages its headers are in
+    empty_days: list[dt.date] = field(default_factory=list)  # Dates.csv's days without impressions (no row)
     has_filters: bool = False
     files: int = 0
     lines: int = 0
@@ -178,18 +157,26 @@ def _read_zip(data: bytes, export: UiExport) -> None:
 
 def _read_ui_csv(stream: io.BufferedReader, name: str | None, export: UiExport) -> None:
     where = f"{name} " if name else "The file "
-    records = csv_records(decoded_text(stream), _UI_HEADER_WORDS)
+    records = csv_records(decoded_text(stream), languages.HEADER_WORDS)
     columns, written = read_header(next(records, None), where)
     export.files += 1
-    if columns == _FILTER_HEADER:
+    named = _report_of_file_name(name)
+    filter_header = languages.FILTER_HEADERS.get((columns[0], columns[1])) if len(columns) == 2 else None
+    if filter_header is not None:
+        if named not in (None, "filters"):
+            raise RejectedFile(_misnamed(name, named, "filters", written))
+        export.languages |= filter_header
         _read_filters(records, name or "Filters.csv", export)
         return
-    report, metric_index = _report_layout(columns, where)
+    report, metric_index, found_in = _report_layout(columns, written, where)
+    if named is not None and named != report:
+        raise RejectedFile(_misnamed(name, named, report, written))
     if report in export.reports:
         raise RejectedFile(f"The zip holds two {REPORT_NAMES[report]} reports: {export.reports[report]} and {name}.")
     export.reports[report] = name or REPORT_NAMES[report]
+    export.languages |= found_in
     prefix = f"{name}: " if name else ""
-    numbers, dates = NumberReader(), DateReader()
+    numbers, dates = NumberReader(fallback_decimal=languages.decimal_of(found_in)), DateReader()
 
     def observe(cells: list[str]) -> None:
         if len(cells) >= len(columns):
@@ -207,7 +194,9 @@ def _read_ui_csv(stream: io.BufferedReader, name: str | None, export: UiExport) 
             break
         export.lines += 1
         row = _report_row(record.cells, len(columns), report, written[0], metric_index, labels, numbers, dates)
-        if isinstance(row, str):
+        if isinstance(row, dt.date):
+            export.empty_days.append(row)
+        elif isinstance(row, str):
             export.errors.add(record.line, f"{prefix}{row}")
         elif row.key in seen:
             export.errors.add(record.line, f"{prefix}repeats {written[0]} {row.key!r} of line {seen[row.key]}")
@@ -216,35 +205,62 @@ def _read_ui_csv(stream: io.BufferedReader, name: str | None, export: UiExport) 
             export.rows.append(row)
 
 
-def _report_layout(columns: list[str], where: str) -> tuple[str, dict[str, int]]:
+def _report_of_file_name(name: str | None) -> str | None:
+    """The report (or "filters") a zip member's name gives in any UI language, if it names one."""
+    if name is None:
+        return None
+    stem = _NUMBERED_COPY.sub("", Path(name).stem)
+    found = languages.FILE_NAMES.get(normalised(stem))
+    return found[0] if found else None
+
+
+def _misnamed(name: str | None, named: str, holds: str, written: list[str]) -> str:
+    what = {**REPORT_NAMES, "filters": "Filters"}
+    return (
+        f"{name} is named as the {what[named]} file, but its header {','.join(written)!r} is that of"
+        f" {what[holds]}: the zip's files were renamed or mixed up."
+    )
+
+
+def _report_layout(columns: list[str], written: list[str], where: str) -> tuple[str, dict[str, int], frozenset[str]]:
+    """The report, each metric's column and the languages the header is in; ``RejectedFile`` if unknown."""
     if _BULK_MARKERS & set(columns):
         raise RejectedFile(
             f"{where}is a bulk export (data_date, site_url, ...), not the Search Console UI's:"
             " create the import with format bulk_export."
         )
-    report = REPORT_OF_KEY_COLUMN.get(columns[0]) if columns else None
-    if report is None:
+    key = languages.KEY_COLUMNS.get(columns[0]) if columns else None
+    if key is None:
         raise RejectedFile(
-            f"{where}is not a Search Console performance report: its header is {','.join(columns)!r};"
-            " expected for example 'Top queries,Clicks,Impressions,CTR,Position'."
+            f"{where}is not a Search Console performance report in a UI language Kestrel reads: its header is"
+            f" {','.join(written)!r}, and {written[0] if written else ''!r} is no report's first column in"
+            f" {languages.NAMES}. Expected for example 'Top queries,Clicks,Impressions,CTR,Position'"
+            " or 'Häufigste Suchanfragen,Klicks,Impressionen,CTR,Position'."
         )
+    report, found_in = key
     metric_index: dict[str, int] = {}
     unknown: list[str] = []
     for index, column in enumerate(columns[1:], start=1):
-        metric = _METRIC_OF_COLUMN.get(column)
-        if metric is None or metric in metric_index:
+        metric = languages.METRIC_COLUMNS.get(column)
+        if metric is None or metric[0] in metric_index:
             unknown.append(column)
         else:
-            metric_index[metric] = index
-    if any(column.endswith(tuple(_METRIC_OF_COLUMN)) for column in unknown):
+            metric_index[metric[0]] = index
+            found_in = found_in & metric[1] or found_in | metric[1]
+    if any(_names_a_metric(column) for column in unknown):
         raise RejectedFile(f"{where}is a comparison export ({', '.join(unknown)}): export a single date range instead.")
     missing = [metric for metric in _REQUIRED_METRICS if metric not in metric_index]
     if missing or unknown:
         problems = [f"missing column(s) {', '.join(missing)}"] if missing else []
         if unknown:
             problems.append(f"unknown column(s) {', '.join(unknown)}")
-        raise RejectedFile(f"{where}has a wrong header: {'; '.join(problems)}.")
-    return report, metric_index
+        raise RejectedFile(f"{where}has a wrong header: {'; '.join(problems)} (its header is {','.join(written)!r}).")
+    return report, metric_index, found_in
+
+
+def _names_a_metric(column: str) -> bool:
+    """A metric and its period ("last 28 days clicks", "kliknięcia (ostatnie 28 dni)")."""
+    return any(column.endswith(f" {word}") or column.startswith(f"{word} ") for word in _METRIC_WORDS)
 
 
 def _report_row(
@@ -256,11 +272,16 @@ def _report_row(
     labels: Mapping[str, str],
     numbers: NumberReader,
     dates: DateReader,
-) -> ReportRow | str:
-    """One report line as a row, or the reason it is rejected."""
+) -> ReportRow | dt.date | str:
+    """One report line as a row, the day of a Dates line without impressions, or the reason it is rejected."""
     fields = line_fields(cells, width)
     if isinstance(fields, str):
         return fields
+    if report == "dates" and _without_impressions(fields, metric_index):
+        try:
+            return dates.read(fields[0])
+        except ValueProblem as problem:
+            return f"{key_label}: {problem}"
     problems: list[str] = []
     key: str | None = fields[0].strip()
     if not key:
@@ -292,6 +313,13 @@ def _report_row(
     return ReportRow(report, key, clicks, impressions, _ctr(clicks, impressions), position)
 
 
+def _without_impressions(fields: list[str], metric_index: Mapping[str, int]) -> bool:
+    """A day Search Console shows with no impressions: "0,0" and empty CTR and position ("2024-03-02,0,0,,")."""
+    empty = [fields[metric_index[metric]].strip() for metric in ("ctr", "position") if metric in metric_index]
+    counts = [fields[metric_index[metric]].strip() for metric in ("clicks", "impressions")]
+    return counts == ["0", "0"] and not any(empty)
+
+
 def _ctr(clicks: int, impressions: int) -> float:
     return clicks / impressions if impressions else 0.0
 
@@ -305,6 +333,7 @@ def _read_value[T](column: str, read: Callable[[], T], problems: list[str]) -> T
 
 
 def _read_filters(records: Iterator[Record], name: str, export: UiExport) -> None:
+    """Filters.csv in any UI language: its search type, its date range, and no filter on a dimension."""
     export.has_filters = True
     for record in records:
         if record.cells is None:
@@ -313,22 +342,41 @@ def _read_filters(records: Iterator[Record], name: str, export: UiExport) -> Non
             raise RejectedFile(f"{name} line {record.line} is not text: save the file as CSV UTF-8.")
         label = record.cells[0].strip()
         value = record.cells[1].strip() if len(record.cells) > 1 else ""
-        kind = normalised(label)
+        known = languages.FILTER_LABELS.get(normalised(label))
+        if known is None:
+            raise RejectedFile(
+                f"{name} has a filter Kestrel does not know, {label!r} (value {value!r}, line {record.line}):"
+                " the export may be filtered, so its totals may not be the property's. Export again without"
+                " that filter, or import the reports without Filters.csv."
+            )
+        kind = known[0]
         if kind == "search type":
-            search_type = _UI_SEARCH_TYPES.get(normalised(value))
+            search_type = languages.SEARCH_TYPE_VALUES.get(normalised(value))
             if search_type is None:
                 raise RejectedFile(f"{name} names an unknown search type {value!r} (line {record.line}).")
-            export.search_type = search_type
+            export.search_type = _search_type(search_type[0])
         elif kind == "date":
-            if "compar" in value.lower():
+            lowered = value.lower()
+            if any(word in lowered for word in languages.COMPARISON_WORDS):
                 raise RejectedFile(f"{name}: the export compares two date ranges ({value}); export a single range.")
             export.date_filter = value
-            export.date_range = date_range_in(value)
-        elif kind in _DIMENSION_FILTERS:
+            preset = languages.DATE_PRESET_VALUES.get(normalised(value))
+            if preset is not None:
+                export.date_preset = preset[0]
+            else:
+                export.date_range = date_range_in(value)
+        elif kind in languages.DIMENSION_FILTERS:
             raise RejectedFile(
                 f"The export is filtered ({label}: {value}): its totals are not the property's."
                 " Export again without that filter."
             )
+
+
+def _search_type(value: str) -> SearchType:
+    for search_type in SEARCH_TYPES:
+        if search_type == value:
+            return search_type
+    raise ValueError(f"{value!r} is no search type")  # the language tables name SearchType values only
 
 
 def ui_snapshots(
@@ -340,7 +388,7 @@ def ui_snapshots(
 ) -> list[Snapshot]:
     """The export's rows as dated snapshots; ``RejectedFile`` when aggregates have no known date range."""
     chosen_type: SearchType = export.search_type or search_type or "web"
-    days = sorted(dt.date.fromisoformat(row.key) for row in export.rows if row.report == "dates")
+    days = sorted([dt.date.fromisoformat(row.key) for row in export.rows if row.report == "dates"] + export.empty_days)
     requested = (range_start, range_end) if range_start and range_end else None
     period = export.date_range or requested or ((days[0], days[-1]) if days else None)
     if days and period and not (period[0] <= days[0] and days[-1] <= period[1]):
@@ -365,7 +413,9 @@ def ui_snapshots(
 
 def _unknown_range(export: UiExport) -> str:
     reports = ", ".join(sorted(export.reports[report] for report in export.reports if report != "dates"))
-    if export.date_filter:
+    if export.date_preset and normalised(export.date_filter or "") != export.date_preset:
+        said = f"Filters.csv gives the range as {export.date_filter!r} ({export.date_preset}), which names no dates"
+    elif export.date_filter:
         said = f"Filters.csv gives the range as {export.date_filter!r}, which names no unambiguous dates"
     elif export.has_filters:
         said = "Filters.csv gives no date range"
