@@ -59,6 +59,7 @@ def main() -> int:
             "KESTREL_LOCAL_IDENTITY_PORT": str(free_port()),
             "KESTREL_LOCAL_AWS_PORT": str(free_port()),
             "KESTREL_LOCAL_SEARCH_CONSOLE_PORT": str(free_port()),
+            "KESTREL_LOCAL_DATAFORSEO_PORT": str(free_port()),
             "KESTREL_LOCAL_DEMO_BACKFILL_DAYS": str(BACKFILL_DAYS),
         }
     )

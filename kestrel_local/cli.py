@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kestrel_local.config import LocalSettings, local_settings
+from kestrel_local.dataforseo import LOCAL_LOGIN, LOCAL_PASSWORD
 from kestrel_local.stack import LocalStack, Runtime, StatePaths, local_client
 
 EXIT_OK, EXIT_ERROR = 0, 1
@@ -85,12 +86,24 @@ def banner(
         if nlp
         else ""
     )
+    dataforseo = runtime.dataforseo_api
+    serp = (
+        "\nThe DataForSEO stand-in (the SERP API the rank checks call; login in the secret "
+        f"{runtime.dataforseo_secret_name}):\n\n"
+        f"  curl -s -u {LOCAL_LOGIN}:{LOCAL_PASSWORD} {dataforseo}/v3/serp/google/organic/live/advanced "
+        """-H 'content-type: application/json' -d '[{"keyword": "best hiking boots", "location_code": 2840, """
+        """"language_code": "en", "depth": 10}]'\n"""
+        if dataforseo and runtime.dataforseo_stand_in
+        else ""
+    )
     return (
         "\nKestrel is up.\n"
         f"  API:           {api}   (OpenAPI: {api}/v1/openapi.json)\n"
         f"  Identity:      {runtime.issuer}   (`kestrel token --tenant T --user U` for more tokens)\n"
         f"  AWS emulator:  {runtime.aws_endpoint}\n"
         f"  NLP service:   {nlp or 'none'}   (/ready, /version, /v1/entities, /v1/topics/...)\n"
+        f"  DataForSEO:    {dataforseo or 'none'}   ({'stand-in; ' if runtime.dataforseo_stand_in else ''}"
+        f"secret {runtime.dataforseo_secret_name or 'none'}; `kestrel logs dataforseo`)\n"
         f"  State:         {settings.state_dir}   (`kestrel status`, `kestrel logs -f`, `kestrel mail`)\n"
         f"\nA demo token for tenant {DEMO_TENANT} (valid 24 h):\n\n  {token}\n"
         "\nTry:\n\n"
@@ -100,6 +113,7 @@ def banner(
         f"{backfill}"
         f"{crawl}"
         f"{entities}"
+        f"{serp}"
     )
 
 
@@ -227,7 +241,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"Local stack pid {runtime.pid}, API {runtime.api_url}")
     readiness = "ready" if nlp_service["ready"] else "NOT READY"
-    print(f"NLP service {runtime.nlp_service_url or 'none'} ({readiness}; log: kestrel logs nlp_service)\n\nFunctions:")
+    print(f"NLP service {runtime.nlp_service_url or 'none'} ({readiness}; log: kestrel logs nlp_service)")
+    dataforseo = status.get("dataforseo") or {}
+    if dataforseo.get("stand_in"):
+        print(
+            f"DataForSEO stand-in {dataforseo['url']}: {dataforseo['tasks']} tasks "
+            f"({dataforseo['not_collected']} not collected), ${dataforseo['spent_usd']} spent "
+            "(log: kestrel logs dataforseo)"
+        )
+    else:
+        print(f"DataForSEO {runtime.dataforseo_api or 'none'}")
+    print("\nFunctions:")
     for name, stats in status.get("functions", {}).items():
         print(
             f"  {name:<18} invocations {stats['invocations']:>6}  errors {stats['errors']:>4}  "
@@ -279,6 +303,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         search_console=runtime.search_console,
         demo_site=runtime.demo_site,
         nlp_service_url=runtime.nlp_service_url,
+        dataforseo_api=runtime.dataforseo_api,
     )
     environments = Environments({args.function: spec.functions[args.function]}, overrides, paths.logs)
     try:

@@ -3,7 +3,7 @@
 from functools import cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +47,14 @@ class LocalSettings(BaseSettings):
     gsc_api_base_url: str | None = None
     gsc_token_uri: str | None = None
     demo_backfill_days: int = 90
+    # DataForSEO: the local stand-in (kestrel_local.dataforseo) on its port unless a real API base URL is given
+    # (https://api.dataforseo.com, with your API login and password: `kestrel up` stores them as the stage's
+    # DataForSEO secret). Standard-queue tasks are ready this many seconds after posting.
+    dataforseo_port: int = 3005
+    dataforseo_api_base_url: str | None = None
+    dataforseo_login: str | None = None
+    dataforseo_password: SecretStr | None = None
+    dataforseo_ready_delay_seconds: float = 0.0
 
 
 @cache

@@ -23,7 +23,9 @@ import boto3
 from kestrel_local.alarms import AlarmEvaluator, LiveMetrics
 from kestrel_local.buckets_state import restore_buckets, save_buckets
 from kestrel_local.config import PROJECT_ROOT, LocalSettings
+from kestrel_local.dataforseo import LOCAL_LOGIN, LOCAL_PASSWORD, DataForSeoServer
 from kestrel_local.demo_site import DemoSiteServer
+from kestrel_local.demo_site.competitors import COMPETITORS
 from kestrel_local.environments import Environments
 from kestrel_local.gateway import Gateway
 from kestrel_local.identity import LocalIdentity
@@ -45,6 +47,11 @@ from shared.screenshots.chromium import LOCAL_CHROMIUM
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 NLP_SERVICE_URL_VARIABLE = "KESTREL_NLP_SERVICE_URL"
 NLP_SERVICE_LOG = "nlp_service.log"
+DATAFORSEO_LOG = "dataforseo.log"
+DATAFORSEO_URL_VARIABLE = "KESTREL_DATAFORSEO_API_BASE_URL"
+DATAFORSEO_SECRET_VARIABLE = "KESTREL_DATAFORSEO_SECRET_NAME"  # noqa: S105 (a variable name)
+# The local stage's dataforseoSecretName, used when no function of the template names the secret yet.
+DEFAULT_DATAFORSEO_SECRET = "kestrel/local/dataforseo"  # noqa: S105 (a secret name)
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,10 @@ class StatePaths:
     def demo_site_ca(self) -> Path:
         return self.root / "demo-site-ca.pem"
 
+    @property
+    def dataforseo_state(self) -> Path:
+        return self.root / "dataforseo.json"
+
 
 @dataclass(frozen=True)
 class SearchConsoleEndpoints:
@@ -145,6 +156,10 @@ class Runtime:
     # The NLP service the functions call (KESTREL_NLP_SERVICE_URL): the stack's process, or the one
     # KESTREL_LOCAL_NLP_SERVICE_URL named.
     nlp_service_url: str = ""
+    # DataForSEO: the stand-in's URL (or the real API's) and the secret holding the login.
+    dataforseo_api: str = ""
+    dataforseo_secret_name: str = ""
+    dataforseo_stand_in: bool = False
 
     @property
     def search_console(self) -> SearchConsoleEndpoints | None:
@@ -157,9 +172,8 @@ class Runtime:
         www = urlsplit(self.demo_site_url).hostname
         if not www:
             return None
-        return DemoSite(
-            self.demo_site_url, (www, www.removeprefix("www.")), self.demo_site_address, self.demo_site_ca_file
-        )
+        hosts = (www, www.removeprefix("www."), *(host for site in COMPETITORS for host in (site.host, site.domain)))
+        return DemoSite(self.demo_site_url, hosts, self.demo_site_address, self.demo_site_ca_file)
 
     @classmethod
     def read(cls, paths: StatePaths) -> "Runtime":
@@ -176,6 +190,7 @@ def function_overrides(
     search_console: SearchConsoleEndpoints | None = None,
     demo_site: DemoSite | None = None,
     nlp_service_url: str | None = None,
+    dataforseo_api: str | None = None,
 ) -> dict[str, str]:
     """What differs for a function between AWS and this machine: endpoints and credentials, nothing else."""
     overrides = {
@@ -197,6 +212,8 @@ def function_overrides(
         overrides[NLP_SERVICE_URL_VARIABLE] = nlp_service_url
     # In AWS, where the screenshot image unpacks Chromium (/opt/chromium); here, where `make setup` does.
     overrides["KESTREL_CHROMIUM_PATH"] = str(LOCAL_CHROMIUM)
+    if dataforseo_api:
+        overrides[DATAFORSEO_URL_VARIABLE] = dataforseo_api
     overrides.update(settings.function_environment)
     if settings.sentry_dsn:
         overrides["KESTREL_SENTRY_DSN"] = settings.sentry_dsn
@@ -269,6 +286,10 @@ class LocalStack:
         self.nlp_service: NlpServiceProcess | None = None
         self.nlp_service_url = ""
         self._nlp_starting: Future[str] | None = None
+        # The DataForSEO stand-in (None when settings point at the real API), its URL, the login secret's name.
+        self.dataforseo: DataForSeoServer | None = None
+        self.dataforseo_api = ""
+        self.dataforseo_secret_name = ""
         self._status_stop = threading.Event()
         self._status_thread: threading.Thread | None = None
 
@@ -292,7 +313,11 @@ class LocalStack:
         self._nlp_starting = self.start_nlp_service_in_background()
         self.search_console_endpoints = self._start_search_console()
         # a new CA each `up`, in the state directory so its path is stable while the stack runs
-        self.demo_site = DemoSiteServer(host=settings.host, port=settings.demo_site_port, ca_file=paths.demo_site_ca)
+        self._start_dataforseo()
+        # the competitors the stand-in's SERPs link are virtual hosts of the demo site's server
+        self.demo_site = DemoSiteServer(
+            host=settings.host, port=settings.demo_site_port, ca_file=paths.demo_site_ca, competitors=COMPETITORS
+        )
         self.demo_site.start()
         configure_process(self.database, self.aws_endpoint, settings, search_console=self.search_console_endpoints)
         from shared.migrate import migrate_to_head
@@ -309,6 +334,7 @@ class LocalStack:
             endpoint_url=self.aws_endpoint,
             visibility_timeout_override=settings.visibility_timeout_seconds,
         )
+        self.dataforseo_secret_name = self._store_dataforseo_login()
         sqs = self.sqs()
         if self.moto is not None and paths.saved_queues.exists():
             restore_queues(paths.saved_queues, self.provisioned, sqs=sqs)
@@ -322,6 +348,7 @@ class LocalStack:
                 search_console=self.search_console_endpoints,
                 demo_site=self.demo_site_access,
                 nlp_service_url=self.nlp_service_url,
+                dataforseo_api=self.dataforseo_api,
             ),
             log_dir=paths.logs,
         )
@@ -413,12 +440,57 @@ class LocalStack:
         self.search_console = SearchConsoleServer(host=settings.host, port=settings.search_console_port).start()
         return SearchConsoleEndpoints(f"{self.search_console.url}/webmasters/v3", self.search_console.token_uri)
 
+    def _start_dataforseo(self) -> str:
+        """The DataForSEO API the functions call: the stand-in (its tasks kept in the state directory), or the
+        real one the settings name."""
+        settings = self.settings
+        if settings.dataforseo_api_base_url:
+            self.dataforseo_api = settings.dataforseo_api_base_url.rstrip("/")
+            return self.dataforseo_api
+        from kestrel_local.demo import DEMO_SITE_URL
+
+        self.dataforseo = DataForSeoServer(
+            sites=[DEMO_SITE_URL],
+            host=settings.host,
+            port=settings.dataforseo_port,
+            ready_delay_seconds=settings.dataforseo_ready_delay_seconds,
+            state_file=self.paths.dataforseo_state,
+            log_path=self.paths.logs / DATAFORSEO_LOG,
+        ).start()
+        self.dataforseo_api = self.dataforseo.url
+        return self.dataforseo_api
+
+    def _store_dataforseo_login(self) -> str:
+        """Create or update the stage's DataForSEO secret ({"login", "password"}): the stand-in's login, or the
+        one the settings give for the real API. Its name is the template's (the functions' environment)."""
+        assert self.spec is not None  # noqa: S101 (called after the template is loaded)
+        names = {
+            function.environment[DATAFORSEO_SECRET_VARIABLE]
+            for function in self.spec.functions.values()
+            if function.environment.get(DATAFORSEO_SECRET_VARIABLE)
+        }
+        name = sorted(names)[0] if names else DEFAULT_DATAFORSEO_SECRET
+        settings = self.settings
+        if self.dataforseo is not None:
+            login, password = LOCAL_LOGIN, LOCAL_PASSWORD
+        elif settings.dataforseo_login and settings.dataforseo_password:
+            login, password = settings.dataforseo_login, settings.dataforseo_password.get_secret_value()
+        else:  # the real API without a login given: the secret is the developer's to create
+            return name
+        value = json.dumps({"login": login, "password": password})
+        secrets = self.client("secretsmanager")
+        try:
+            secrets.put_secret_value(SecretId=name, SecretString=value)
+        except secrets.exceptions.ResourceNotFoundException:
+            secrets.create_secret(Name=name, SecretString=value, Description="DataForSEO API login (local)")
+        return name
+
     @property
     def demo_site_access(self) -> DemoSite | None:
         site = self.demo_site
         if site is None:
             return None
-        return DemoSite(site.site_url, site.catalogue.hosts, site.address, str(site.ca_file))
+        return DemoSite(site.site_url, site.hosts, site.address, str(site.ca_file))
 
     def _write_runtime(self, api_url: str, issuer: str, database: LocalDatabase) -> None:
         runtime = Runtime(
@@ -437,6 +509,9 @@ class LocalStack:
             demo_site_address=self.demo_site.address if self.demo_site else "",
             demo_site_ca_file=str(self.demo_site.ca_file) if self.demo_site else "",
             nlp_service_url=self.nlp_service_url,
+            dataforseo_api=self.dataforseo_api,
+            dataforseo_secret_name=self.dataforseo_secret_name,
+            dataforseo_stand_in=self.dataforseo is not None,
         )
         temporary = self.paths.runtime.with_suffix(".tmp")
         temporary.write_text(json.dumps(asdict(runtime), indent=2))
@@ -467,7 +542,22 @@ class LocalStack:
             for runner in self.runners
         }
         alarms = self.alarms.states() if self.alarms else {}
-        return {"updated_at": time.time(), "functions": functions, "runners": runners, "alarms": alarms}
+        dataforseo: dict[str, Any] = {"url": self.dataforseo_api, "stand_in": self.dataforseo is not None}
+        if self.dataforseo is not None:
+            tasks = self.dataforseo.tasks()
+            dataforseo |= {
+                "tasks": len(tasks),
+                "not_collected": sum(1 for task in tasks if not task.collected),
+                "spent_usd": str(self.dataforseo.spent),
+                "requests": dict(self.dataforseo.requests),
+            }
+        return {
+            "updated_at": time.time(),
+            "functions": functions,
+            "runners": runners,
+            "alarms": alarms,
+            "dataforseo": dataforseo,
+        }
 
     def _report_status(self) -> None:
         while not self._status_stop.wait(1.0):
@@ -496,6 +586,8 @@ class LocalStack:
             self.identity.stop()
         if self.search_console:
             self.search_console.stop()
+        if self.dataforseo:
+            self.dataforseo.stop()
         if self.demo_site:
             self.demo_site.stop()
         if self.moto:

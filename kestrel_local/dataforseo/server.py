@@ -110,8 +110,9 @@ class DataForSeoServer(BackgroundHttpServer):
     """The stand-in on ``host:port`` (``port=0`` picks a free one).
 
     ``sites`` are the Search Console properties whose pages rank (their site URLs, as the Search Console
-    stand-in names them). ``state_file`` keeps the tasks across restarts (JSON). ``now`` is the clock of
-    posting, readiness and SERP dates (tests move it).
+    stand-in names them). ``state_file`` keeps the tasks across restarts (JSON); ``log_path`` gets a JSON line
+    per request (`kestrel logs dataforseo`). ``now`` is the clock of posting, readiness and SERP dates (tests
+    move it).
     """
 
     def __init__(
@@ -124,6 +125,7 @@ class DataForSeoServer(BackgroundHttpServer):
         password: str = LOCAL_PASSWORD,
         ready_delay_seconds: float = 0.0,
         state_file: Path | None = None,
+        log_path: Path | None = None,
         now: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.sites = tuple(sites)
@@ -131,6 +133,7 @@ class DataForSeoServer(BackgroundHttpServer):
         self.password = password
         self.ready_delay = dt.timedelta(seconds=ready_delay_seconds)
         self.state_file = state_file
+        self.log_path = log_path
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()
         self._tasks: dict[str, Task] = {}
@@ -179,6 +182,26 @@ class DataForSeoServer(BackgroundHttpServer):
     # -- dispatch -------------------------------------------------------------------------------
 
     def _handle(self, method: str, path: str, raw: bytes, authorization: str) -> tuple[int, dict[str, Any]]:
+        status, document = self._dispatch(method, path, raw, authorization)
+        if self.log_path is not None:
+            line = {
+                "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                "method": method,
+                "path": path,
+                "http_status": status,
+                "status_code": document.get("status_code"),
+                "status_message": document.get("status_message"),
+                "tasks_count": document.get("tasks_count"),
+                "tasks_error": document.get("tasks_error"),
+                "cost": document.get("cost"),
+            }
+            with self._lock:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                with self.log_path.open("a") as log:
+                    log.write(json.dumps(line) + "\n")
+        return status, document
+
+    def _dispatch(self, method: str, path: str, raw: bytes, authorization: str) -> tuple[int, dict[str, Any]]:
         started = self._now()
         if not self._authorized(authorization):
             self._count("unauthorized")

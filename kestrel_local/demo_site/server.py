@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 import trustme
 
 from kestrel_local.demo_site.catalogue import Page, SiteCatalogue, site_catalogue
+from kestrel_local.demo_site.competitors import CompetitorSite, competitor_catalogue, competitor_page
 from kestrel_local.demo_site.render import render
 from kestrel_local.demo_site.sitemaps import SITEMAPS, robots_txt, sitemap, sitemap_index
 from kestrel_local.http_server import BackgroundHttpServer
@@ -64,7 +65,9 @@ class DemoSiteServer(BackgroundHttpServer):
     whose PEM is written to ``ca_file`` (a temporary file unless a path is given); clients trust that
     file and connect to this address under the site's host name. ``latency_seconds`` delays every
     answer (a far-away server, so that concurrent requests overlap in tests). ``slow_seconds`` is how long the
-    catalogue's slow page takes; ``crawl_delay`` is what robots.txt asks for.
+    catalogue's slow page takes; ``crawl_delay`` is what robots.txt asks for. ``competitors`` are other sites
+    served as virtual hosts (``kestrel_local.demo_site.competitors``: the pages the DataForSEO stand-in's
+    SERPs link), under the same certificate authority.
     """
 
     def __init__(
@@ -79,8 +82,10 @@ class DemoSiteServer(BackgroundHttpServer):
         crawl_delay: float = 0.2,
         slow_seconds: float = 1.2,
         latency_seconds: float = 0.0,
+        competitors: Sequence[CompetitorSite] = (),
     ) -> None:
         self.catalogue: SiteCatalogue = site_catalogue(domain, scale=scale)
+        self.competitors = {host: site for site in competitors for host in (site.host, site.domain)}
         self.tls = tls
         self.crawl_delay = crawl_delay
         self.slow_seconds = slow_seconds
@@ -158,6 +163,11 @@ class DemoSiteServer(BackgroundHttpServer):
         return self.catalogue.base_url if self.tls else self.catalogue.base_url.replace("https://", "http://", 1)
 
     @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every host this server answers for: the site's, then its competitors' (pin them all to ``address``)."""
+        return (*self.catalogue.hosts, *self.competitors)
+
+    @property
     def address(self) -> str:
         """``127.0.0.1:port``: the value of the pinned-host map for the site's hosts."""
         return self.url.split("://", 1)[1]
@@ -171,7 +181,10 @@ class DemoSiteServer(BackgroundHttpServer):
         domain = self.catalogue.domain
         authority.cert_pem.write_to_path(str(ca_file))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        authority.issue_cert(domain, f"*.{domain}").configure_cert(context)
+        others = [
+            name for site in dict.fromkeys(self.competitors.values()) for name in (site.domain, f"*.{site.domain}")
+        ]
+        authority.issue_cert(domain, f"*.{domain}", *others).configure_cert(context)
         return context
 
     def stop(self) -> None:
@@ -225,6 +238,8 @@ class DemoSiteServer(BackgroundHttpServer):
 
     def _respond(self, host: str, target: str) -> _Response:
         catalogue = self.catalogue
+        if host in self.competitors:
+            return self._competitor(self.competitors[host], host, target)
         if host not in catalogue.hosts:
             return _text(421, f"This server does not answer for {host or 'a request without a Host'}.\n")
         failure = self._injected_failure(target)
@@ -255,6 +270,35 @@ class DemoSiteServer(BackgroundHttpServer):
         if page.slow:
             time.sleep(self.slow_seconds)
         return _Response(200, _page_headers(page), self._render(page))
+
+    def _competitor(self, site: CompetitorSite, host: str, target: str) -> _Response:
+        """A competitor's site: its home, its articles (any ``/{section}/{slug}/``), robots.txt and assets."""
+        failure = self._injected_failure(target)
+        if failure is not None:
+            return _text(failure.status, "Slow down.\n")
+        scheme = "https" if self.tls else "http"
+        if host == site.domain:
+            return _redirect(f"{scheme}://{site.host}{target}")
+        path = target.split("?", 1)[0].split("#", 1)[0] or "/"
+        if path == "/robots.txt":
+            return _text(200, "User-agent: *\nAllow: /\n")
+        if path.startswith("/images/"):
+            return _Response(200, (("Content-Type", "image/gif"),), _PIXEL)
+        if path == "/static/site.css":
+            return _Response(200, (("Content-Type", "text/css"),), _STYLESHEET)
+        catalogue = competitor_catalogue(site.domain)
+        page = competitor_page(site.domain, path)
+        if page is None:
+            missing = Page(
+                path=path,
+                kind="not-found",
+                title=f"Not found | {site.name}",
+                description=None,
+                h1s=("Page not found",),
+                robots="noindex",
+            )
+            return _Response(404, (("Content-Type", "text/html; charset=utf-8"),), render(catalogue, missing))
+        return _Response(200, (("Content-Type", "text/html; charset=utf-8"),), render(catalogue, page))
 
     def _render(self, page: Page) -> bytes:
         with self._lock:

@@ -35,6 +35,7 @@ from shared.ranks.data import snapshots, tasks
 from shared.ranks.data.tasks import LIVE, STANDARD, TaskToPost
 from shared.ranks.dataforseo import (
     MAX_TASKS_PER_POST,
+    MaybeCarriedOut,
     SerpResult,
     SerpTaskIn,
     TaskNotReady,
@@ -201,9 +202,16 @@ def post(message: PostRanksMessage) -> None:
         batch = planned[start : start + MAX_TASKS_PER_POST]
         try:
             answers = client.post_tasks([plan.task_in for plan in batch])
+        except MaybeCarriedOut:
+            # No answer to a call DataForSEO may have carried out: this batch stays posted (without ids, found
+            # by their tags in tasks_ready if created, failed at no cost after three days if not), so it is
+            # never paid twice; the batches after it are posted by the redelivery.
+            with tenant_transaction(tenant_id) as session:
+                tasks.unreserve(session, [plan.task.id for plan in planned[start + len(batch) :]])
+            raise
         except Exception:
-            # The call failed as a whole: DataForSEO created none of this batch's tasks (the client reports a
-            # partly created call per task), so they and the batches after it are posted by the redelivery.
+            # Refused as a whole (a 50000 answer, a wrong login): DataForSEO created none of this batch's
+            # tasks, so they and the batches after it are posted by the redelivery.
             with tenant_transaction(tenant_id) as session:
                 tasks.unreserve(session, [plan.task.id for plan in planned[start:]])
             raise

@@ -120,6 +120,7 @@ def local_stack(
             "KESTREL_LOCAL_AWS_PORT": str(free_port()),
             "KESTREL_LOCAL_DEMO_SITE_PORT": str(free_port()),
             "KESTREL_LOCAL_NLP_PORT": str(free_port()),
+            "KESTREL_LOCAL_DATAFORSEO_PORT": str(free_port()),
             # Faster than the cloud where waiting is all a test would do: redelivery and alarm checks.
             "KESTREL_LOCAL_VISIBILITY_TIMEOUT_SECONDS": "2",
             "KESTREL_LOCAL_ALARM_INTERVAL_SECONDS": "1",

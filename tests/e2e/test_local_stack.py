@@ -307,3 +307,27 @@ def test_the_nlp_service_runs_beside_the_stack_and_status_reports_it(local_stack
     assert status == 200, found
     assert stack.status()["nlp_service"] == {"url": url, "ready": True}
     assert "NLP service" in (stack.state_dir / "banner.txt").read_text()
+
+
+def test_the_dataforseo_stand_in_runs_beside_the_stack_with_its_login_in_the_secret(local_stack: RunningStack) -> None:
+    """`kestrel up` started the stand-in on its port and stored its login as the stage's secret; status counts it."""
+    stack = local_stack
+    runtime = stack.runtime
+    url = runtime["dataforseo_api"]
+    assert url == f"http://127.0.0.1:{stack.env['KESTREL_LOCAL_DATAFORSEO_PORT']}"
+    assert runtime["dataforseo_stand_in"] is True
+    secret = stack.client("secretsmanager").get_secret_value(SecretId=runtime["dataforseo_secret_name"])
+    login = json.loads(secret["SecretString"])
+    auth = base64.b64encode(f"{login['login']}:{login['password']}".encode()).decode()
+    task = {"keyword": "best hiking boots", "location_code": 2840, "language_code": "en", "depth": 10, "tag": "e2e"}
+    status, answer = request(
+        "POST", f"{url}/v3/serp/google/organic/task_post", body=[task], headers={"authorization": f"Basic {auth}"}
+    )
+    assert status == 200
+    assert answer["tasks"][0]["status_code"] == 20100
+    status, _ = request("GET", f"{url}/v3/serp/google/organic/tasks_ready")
+    assert status == 401
+    report = wait_for(lambda: stack.status().get("dataforseo", {}).get("tasks"), what="the stand-in in status")
+    assert report >= 1
+    assert "task_post" in stack.cli("logs", "dataforseo")
+    assert "DataForSEO" in (stack.state_dir / "banner.txt").read_text()

@@ -442,3 +442,46 @@ def test_rank_checks_of_another_tenants_project_or_keyword_are_not_found(env: En
     with tenant_transaction(theirs.tenant_id) as session:
         assert session.scalar(text("SELECT count(*) FROM serp_snapshots WHERE project_id = :p"), {"p": mine.id}) == 0
         assert session.scalar(text("SELECT count(*) FROM serp_items WHERE project_id = :p"), {"p": mine.id}) == 0
+
+
+def _redeliver(env: Env, message: dict[str, Any]) -> set[str]:
+    sqs().change_message_visibility(
+        QueueUrl=env.queues.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+    )
+    messages = receive(env.queues.url)
+    assert len(messages) == 1
+    return deliver(env.handler, messages, env.queues, function_name="rank_check")
+
+
+def _post_message(env: Env, project: Project) -> dict[str, Any]:
+    body = {"kind": "post", "tenant_id": project.tenant_id, "project_id": str(project.id)}
+    body["check_date"] = dt.datetime.now(dt.UTC).date().isoformat()
+    sqs().send_message(QueueUrl=env.queues.url, MessageBody=json.dumps(body))
+    [message] = receive(env.queues.url)
+    return message
+
+
+def test_a_post_refused_as_a_whole_is_posted_again_by_the_redelivery(env: Env) -> None:
+    project = new_project(env, ["bothy bag", "mess tin"])
+    message = _post_message(env, project)
+    env.server.fail_next(3)  # 50000 "Internal Error." on every attempt of the invocation: nothing created
+    assert deliver(env.handler, [message], env.queues, function_name="rank_check") == {message["MessageId"]}
+    assert {task.status for task in rank_tasks(project)} == {"pending"}
+    assert {task.cost for task in rank_tasks(project)} == {Decimal(0)}
+    assert not _redeliver(env, message)
+    drain(env)
+    assert the_job(project).status == JobStatus.SUCCEEDED
+    assert len(stored(project)) == 2
+
+
+def test_a_post_that_may_have_been_carried_out_is_not_posted_again(env: Env) -> None:
+    project = new_project(env, ["water filter"])
+    message = _post_message(env, project)
+    before = env.server.requests["task_post"] + env.server.requests["failed"]
+    env.server.fail_next(1, http_status=502)  # no answer to a call DataForSEO may have carried out
+    assert deliver(env.handler, [message], env.queues, function_name="rank_check") == {message["MessageId"]}
+    assert not _redeliver(env, message)
+    assert env.server.requests["task_post"] + env.server.requests["failed"] == before + 1  # one call, not retried
+    [task] = rank_tasks(project)
+    assert task.status == "posted"
+    assert task.provider_task_id is None  # waits for its tag in tasks_ready

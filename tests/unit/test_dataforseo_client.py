@@ -17,6 +17,7 @@ from shared.ranks import countries
 from shared.ranks.dataforseo import (
     DataForSeoClient,
     DataForSeoTaskError,
+    MaybeCarriedOut,
     NoSerpResults,
     SerpTaskIn,
     TaskNotReady,
@@ -174,6 +175,18 @@ def test_posted_tasks_are_matched_by_tag_with_their_cost_and_refusals() -> None:
     }
     assert seen[0].url.path == "/v3/serp/google/organic/task_post"
     assert seen[0].headers["Authorization"] == "Basic dXNlcjpwYXNz"
+
+
+def test_a_post_that_may_have_been_carried_out_is_not_repeated() -> None:
+    dfs, seen = client(answering(httpx.Response(502, text="bad gateway")))
+    with pytest.raises(MaybeCarriedOut):
+        dfs.post_tasks([serp_task("a")])
+    assert len(seen) == 1
+    # a 50000 envelope: nothing was created, so the post is retried
+    created = task(None, status_code=20100, data={"tag": "a"}, cost=0.0006)
+    dfs, seen = client(answering(envelope([], status_code=50000, message="Internal Error."), envelope([created])))
+    assert dfs.post_tasks([serp_task("a")])[0].created
+    assert len(seen) == 2
 
 
 def test_tags_must_be_distinct() -> None:

@@ -11,7 +11,9 @@ worker runtime (``shared.errors``):
   reads the secret again.
 * HTTP 429 / 5xx, network errors and timeouts, a ``5xxxx`` status, the rate-limit statuses: retried
   here ``dataforseo_max_attempts`` times with exponential back-off and jitter, then ``TransientError``
-  (SQS retries later). A task still being worked on (``40601``/``40602``) is ``TaskNotReady``.
+  (SQS retries later). A task still being worked on (``40601``/``40602``) is ``TaskNotReady``. A
+  ``task_post`` that may have been carried out (read timeout, HTTP 5xx) is not retried here:
+  ``MaybeCarriedOut`` (a ``TransientError``); its tasks, if created, are found by tag in ``tasks_ready``.
 * ``40102`` "No Search Results." for a task: ``NoSerpResults`` (that keyword's check fails, never
   position 0). Any other ``4xxxx`` task status (``40501`` invalid field, ``40101`` the search engine
   failed, ``40401`` task not found...): ``DataForSeoTaskError``, a ``PermanentError`` carrying DataForSEO's
@@ -91,6 +93,14 @@ class UnparseableSerp(PermanentError):
 
 class TaskNotReady(TransientError):
     """The task is still queued or being worked on (40601/40602): collect it later."""
+
+
+class MaybeCarriedOut(TransientError):
+    """The call failed after it was sent (a read timeout, an HTTP 5xx): DataForSEO may have carried it out.
+
+    ``task_post`` is not retried on these (a retry could create, and pay for, the tasks twice): the caller
+    finds tasks that were created after all by their tags in ``tasks_ready``.
+    """
 
 
 def _auth_header(login: str, password: str) -> str:
@@ -178,7 +188,7 @@ class DataForSeoClient:
         if len(set(tags)) != len(tags):
             raise ValueError("Each posted task needs its own tag (the answer is matched to the tasks by tag).")
         body = [task.body() for task in tasks]
-        envelope = self._call("POST", f"{SERP_PATH}/task_post", body, what="task_post", read=_same)
+        envelope = self._call("POST", f"{SERP_PATH}/task_post", body, what="task_post", read=_same, repeatable=False)
         answered: dict[str, WireTask] = {}
         for index, task in enumerate(envelope.tasks or []):
             tag = task.data.get("tag")
@@ -264,9 +274,12 @@ class DataForSeoClient:
         *,
         what: str,
         read: Callable[[Envelope], T],
+        repeatable: bool = True,
     ) -> T:
         """One call and ``read`` of its answer, retried while either fails transiently (a task-level 50000
-        too). A task still in the queue is not waited for here: ``TaskNotReady`` at once."""
+        too). A task still in the queue is not waited for here: ``TaskNotReady`` at once. A call that is not
+        ``repeatable`` (posting tasks) is retried only when DataForSEO surely did nothing: refused
+        connections, 429, a ``50000`` envelope."""
         attempts = self.settings.dataforseo_max_attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -274,6 +287,8 @@ class DataForSeoClient:
             except TaskNotReady:
                 raise
             except TransientError as exc:
+                if isinstance(exc, MaybeCarriedOut) and not repeatable:
+                    raise
                 if attempt == attempts:
                     raise TransientError(f"{exc.detail} (after {attempt} attempts)", **exc.extra) from exc
                 delay = _backoff(attempt, self.settings.dataforseo_backoff_seconds)
@@ -287,8 +302,10 @@ class DataForSeoClient:
     def _once(self, method: str, path: str, body: list[dict[str, Any]] | None, *, what: str) -> Envelope:
         try:
             response = self._http.request(method, self._base_url + path, json=body, headers=self._headers)
-        except httpx.TransportError as exc:  # refused, reset, DNS, timeouts
-            raise TransientError(f"DataForSEO {what}: no answer ({type(exc).__name__}: {exc})") from exc
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never sent
+            raise TransientError(f"DataForSEO {what}: no connection ({type(exc).__name__}: {exc})") from exc
+        except httpx.TransportError as exc:  # read timeouts, resets: sent, maybe carried out
+            raise MaybeCarriedOut(f"DataForSEO {what}: no answer ({type(exc).__name__}: {exc})") from exc
         status = response.status_code
         message = _message(response)
         if status == 401:
@@ -300,8 +317,10 @@ class DataForSeoClient:
             raise ConfigurationError(f"DataForSEO {what}: 402 {message} (check the account's balance)")
         if status == 404:
             raise ConfigurationError(f"DataForSEO {what}: 404 {message} (check dataforseo_api_base_url)")
-        if status in _RETRYABLE_HTTP or status >= 500:
+        if status == 429:
             raise TransientError(f"DataForSEO {what}: HTTP {status} {message}")
+        if status in _RETRYABLE_HTTP or status >= 500:
+            raise MaybeCarriedOut(f"DataForSEO {what}: HTTP {status} {message}")
         if status != 200:
             raise PermanentError(f"DataForSEO {what}: HTTP {status} {message}")
         try:
