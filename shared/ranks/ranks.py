@@ -164,9 +164,10 @@ def list_url_changes(
     filters = KeywordFilters(normal_tag(tag), device)
     with tenant_scope(principal) as session:
         projects.get(session, project_id)
+        ids = [keyword.id for keyword in reads.keywords(session, project_id, filters)] if filters.any else None
         found = url_changes(
             RankedCheck(row.keyword_id, row.check_date, row.position, row.url)
-            for row in reads.checks(session, project_id, start, end, filters)
+            for row in reads.checks(session, project_id, start, end, keyword_ids=ids)
         )
         per_keyword = Counter(change.keyword_id for change in found)
         found.sort(key=lambda change: (change.check_date, change.keyword_id), reverse=True)
@@ -174,7 +175,7 @@ def list_url_changes(
         refs = {
             keyword.id: keyword
             for keyword in reads.keywords(
-                session, project_id, filters, ids=sorted({change.keyword_id for change in page})
+                session, project_id, KeywordFilters(), ids=sorted({change.keyword_id for change in page})
             )
         }
     items = [

@@ -14,6 +14,7 @@ domains are compared by host with a leading ``www.`` dropped.
 """
 
 import datetime as dt
+import functools
 import math
 import uuid
 from collections import defaultdict
@@ -63,12 +64,14 @@ def choose_curve(buckets: Sequence[CtrBucket]) -> Curve:
     return Curve(fitted.a, fitted.b, "property", impressions)
 
 
+@functools.lru_cache(maxsize=65_536)  # a project's SERPs name a few hundred hosts, over and over
 def site_of(host: str) -> str:
     """A result's domain as share of voice compares it: lowercase, without a leading ``www.``."""
     host = host.strip().lower().rstrip(".")
     return host[4:] if host.startswith("www.") else host
 
 
+@functools.lru_cache(maxsize=65_536)
 def is_projects(host: str, project_domain: str) -> bool:
     """The project's domain or one of its subdomains."""
     site, own = site_of(host), site_of(project_domain)
@@ -120,7 +123,8 @@ class Visibility:
 
 def visibility(checks: Sequence[KeywordCheck], weights: Mapping[uuid.UUID, float], curve: Curve) -> Visibility:
     """Each domain's sum(weight x ctr(best position)) over the checks, divided by sum(weight x ctr(1))."""
-    top = curve.ctr(1)
+    ctr = functools.cache(curve.ctr)  # positions are 1 to 100: each computed once
+    top = ctr(1)
     denominator = 0.0
     project = 0.0
     numerators: dict[str, float] = defaultdict(float)
@@ -128,9 +132,9 @@ def visibility(checks: Sequence[KeywordCheck], weights: Mapping[uuid.UUID, float
         weight = weight_of(weights, check.keyword_id)
         denominator += weight * top
         if check.position is not None:
-            project += weight * curve.ctr(check.position)
+            project += weight * ctr(check.position)
         for domain, rank in check.domains.items():
-            numerators[domain] += weight * curve.ctr(rank)
+            numerators[domain] += weight * ctr(rank)
     if denominator == 0:
         return Visibility(0.0, {}, 0)
     return Visibility(

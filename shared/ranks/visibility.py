@@ -185,9 +185,9 @@ def project_visibility(
     with tenant_scope(principal) as session:
         project = projects.get(session, project_id)
         keywords = reads.keywords(session, project_id, filters)
-        checks = keyword_checks(
-            reads.organic_results(session, project_id, start, end, filters, latest_only=False), project.domain
-        )
+        ids = [keyword.id for keyword in keywords] if filters.any else None
+        rows = reads.organic_results(session, project_id, keyword_ids=ids, dates=(start, end))
+        checks = keyword_checks(rows, project.domain)
         calibration = calibrate(session, project_id, property_id, keywords, start, end)  # last: it tunes
     overall = visibility(checks, calibration.weights, calibration.curve)
     days = daily_visibility(checks, calibration.weights, calibration.curve)
@@ -236,7 +236,8 @@ def list_competitors(
     with tenant_scope(principal) as session:
         project = projects.get(session, project_id)
         keywords = reads.keywords(session, project_id, filters)
-        rows = reads.organic_results(session, project_id, dt.date.min, dt.date.max, filters, latest_only=True)
+        ids = [keyword.id for keyword in keywords] if filters.any else None
+        rows = reads.organic_results(session, project_id, keyword_ids=ids, dates=None)
         checks = keyword_checks(rows, project.domain)
         latest = max((check.check_date for check in checks), default=utc_today())
         start = latest - dt.timedelta(days=VISIBILITY_DAYS - 1)
@@ -292,9 +293,7 @@ def ranks_vs_search_console(
             more, keywords = len(keywords) > limit, keywords[:limit]
             if not keywords:
                 break
-            checks = reads.checks(
-                session, project_id, window.start, window.end, filters, keyword_ids=[k.id for k in keywords]
-            )
+            checks = reads.checks(session, project_id, window.start, window.end, keyword_ids=[k.id for k in keywords])
             numbers = _numbers(session, prop, window, keywords)
             checks_of: dict[uuid.UUID, list[reads.CheckRow]] = defaultdict(list)
             for check in checks:
