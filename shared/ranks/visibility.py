@@ -152,19 +152,15 @@ def weighting_out(calibration: Calibration, keywords: int) -> WeightingOut:
 
 
 def keyword_checks(rows: Sequence[OrganicRow], project_domain: str) -> list[KeywordCheck]:
-    """The rows of each (keyword, day) as one check."""
-    grouped: dict[tuple[uuid.UUID, dt.date], list[OrganicRow]] = defaultdict(list)
-    for row in rows:
-        grouped[(row.keyword_id, row.check_date)].append(row)
     return [
         keyword_check(
-            keyword_id,
-            day,
-            found[0].position,
-            [(row.domain, row.rank_group) for row in found if row.domain is not None and row.rank_group is not None],
+            row.keyword_id,
+            row.check_date,
+            row.position,
+            zip(row.domains, row.ranks, strict=True),
             project_domain,
         )
-        for (keyword_id, day), found in grouped.items()
+        for row in rows
     ]
 
 
