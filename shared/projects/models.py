@@ -14,6 +14,7 @@ from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, StringConstra
 from shared.imports.uploads import UploadTarget
 from shared.jobs.models import JobOut
 from shared.models import InputModel, OutputModel
+from shared.ranks import countries
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
 
@@ -132,7 +133,17 @@ KeywordText = Annotated[
     str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), AfterValidator(normalize_keyword)
 ]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
-Country = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+
+
+def _iso_country(code: str) -> str:
+    """An ISO 3166-1 alpha-2 code: ranks are checked and Search Console rows compared by it."""
+    try:
+        return countries.by_alpha2(code).alpha2
+    except countries.UnknownCountry:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)") from None
+
+
+Country = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$"), AfterValidator(_iso_country)]
 Device = Literal["desktop", "mobile"]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Field(max_length=20), AfterValidator(_tags)]

@@ -2,9 +2,8 @@
 
 Keywords and projects store a country as ISO 3166 alpha-2 (``US``); Search Console reports alpha-3 in
 lower case (``usa``); DataForSEO wants a location code, which for a whole country is ``2000 + ISO 3166
-numeric`` (the Google Ads geo target id: US 2840, GB 2826, DE 2276). The table holds the countries
-Kestrel's customers search from (every country Search Console reports in the local stand-in, and more);
-a country missing here is refused by name rather than guessed.
+numeric`` (the Google Ads geo target id: US 2840, GB 2826, DE 2276). The table is ISO 3166-1 whole;
+a code outside it is refused by name rather than guessed.
 
 Devices: DataForSEO checks ``desktop`` or ``mobile``; Search Console reports ``DESKTOP``, ``MOBILE`` and
 ``TABLET``. A rank checked on mobile is compared with Search Console's MOBILE rows, desktop with DESKTOP;
@@ -13,6 +12,8 @@ tablets have no DataForSEO SERP of their own.
 
 from dataclasses import dataclass
 from typing import Literal
+
+import iso3166
 
 DataForSeoDevice = Literal["desktop", "mobile"]
 SearchConsoleDevice = Literal["DESKTOP", "MOBILE", "TABLET"]
@@ -40,77 +41,10 @@ class Country:
         return self.alpha3.lower()
 
 
-# (alpha-2, alpha-3, ISO 3166 numeric, name)
-_TABLE: tuple[tuple[str, str, int, str], ...] = (
-    ("AE", "ARE", 784, "United Arab Emirates"),
-    ("AR", "ARG", 32, "Argentina"),
-    ("AT", "AUT", 40, "Austria"),
-    ("AU", "AUS", 36, "Australia"),
-    ("BD", "BGD", 50, "Bangladesh"),
-    ("BE", "BEL", 56, "Belgium"),
-    ("BG", "BGR", 100, "Bulgaria"),
-    ("BR", "BRA", 76, "Brazil"),
-    ("CA", "CAN", 124, "Canada"),
-    ("CH", "CHE", 756, "Switzerland"),
-    ("CL", "CHL", 152, "Chile"),
-    ("CN", "CHN", 156, "China"),
-    ("CO", "COL", 170, "Colombia"),
-    ("CY", "CYP", 196, "Cyprus"),
-    ("CZ", "CZE", 203, "Czechia"),
-    ("DE", "DEU", 276, "Germany"),
-    ("DK", "DNK", 208, "Denmark"),
-    ("EE", "EST", 233, "Estonia"),
-    ("EG", "EGY", 818, "Egypt"),
-    ("ES", "ESP", 724, "Spain"),
-    ("FI", "FIN", 246, "Finland"),
-    ("FR", "FRA", 250, "France"),
-    ("GB", "GBR", 826, "United Kingdom"),
-    ("GR", "GRC", 300, "Greece"),
-    ("HK", "HKG", 344, "Hong Kong"),
-    ("HR", "HRV", 191, "Croatia"),
-    ("HU", "HUN", 348, "Hungary"),
-    ("ID", "IDN", 360, "Indonesia"),
-    ("IE", "IRL", 372, "Ireland"),
-    ("IL", "ISR", 376, "Israel"),
-    ("IN", "IND", 356, "India"),
-    ("IS", "ISL", 352, "Iceland"),
-    ("IT", "ITA", 380, "Italy"),
-    ("JP", "JPN", 392, "Japan"),
-    ("KE", "KEN", 404, "Kenya"),
-    ("KR", "KOR", 410, "South Korea"),
-    ("LT", "LTU", 440, "Lithuania"),
-    ("LU", "LUX", 442, "Luxembourg"),
-    ("LV", "LVA", 428, "Latvia"),
-    ("MA", "MAR", 504, "Morocco"),
-    ("MT", "MLT", 470, "Malta"),
-    ("MX", "MEX", 484, "Mexico"),
-    ("MY", "MYS", 458, "Malaysia"),
-    ("NG", "NGA", 566, "Nigeria"),
-    ("NL", "NLD", 528, "Netherlands"),
-    ("NO", "NOR", 578, "Norway"),
-    ("NZ", "NZL", 554, "New Zealand"),
-    ("PE", "PER", 604, "Peru"),
-    ("PH", "PHL", 608, "Philippines"),
-    ("PK", "PAK", 586, "Pakistan"),
-    ("PL", "POL", 616, "Poland"),
-    ("PT", "PRT", 620, "Portugal"),
-    ("RO", "ROU", 642, "Romania"),
-    ("RS", "SRB", 688, "Serbia"),
-    ("SA", "SAU", 682, "Saudi Arabia"),
-    ("SE", "SWE", 752, "Sweden"),
-    ("SG", "SGP", 702, "Singapore"),
-    ("SI", "SVN", 705, "Slovenia"),
-    ("SK", "SVK", 703, "Slovakia"),
-    ("TH", "THA", 764, "Thailand"),
-    ("TR", "TUR", 792, "Turkey"),
-    ("TW", "TWN", 158, "Taiwan"),
-    ("UA", "UKR", 804, "Ukraine"),
-    ("US", "USA", 840, "United States"),
-    ("VN", "VNM", 704, "Vietnam"),
-    ("ZA", "ZAF", 710, "South Africa"),
+# Every ISO 3166-1 country (the iso3166 package: the standard's table, 250 entries, no other dependency).
+COUNTRIES: tuple[Country, ...] = tuple(
+    Country(record.alpha2, record.alpha3, int(record.numeric), record.apolitical_name) for record in iso3166.countries
 )
-
-COUNTRIES: tuple[Country, ...] = tuple(Country(a2, a3, numeric, name) for a2, a3, numeric, name in _TABLE)
 _BY_ALPHA2 = {country.alpha2: country for country in COUNTRIES}
 _BY_ALPHA3 = {country.alpha3: country for country in COUNTRIES}
 _BY_LOCATION = {country.location_code: country for country in COUNTRIES}

@@ -159,9 +159,9 @@ _SPECS: tuple[ReportSpec[Any, Any], ...] = (
         summary="Tracked keywords",
         description=(
             "The project's tracked keywords (by text), each with the Search Console clicks, impressions, CTR and "
-            "position of the query equal to it, in total and per day or ISO week. Search Console numbers span "
-            "every country and device: keywords tracked with the same text for other countries or devices show "
-            "the same numbers."
+            "position of the query equal to it, in total and per day or ISO week, in the keyword's own country "
+            "and device (Search Console's rows for that country and DESKTOP or MOBILE: like for like, not every "
+            "market summed)."
         ),
         csv_rows="one row per keyword and period",
     ),

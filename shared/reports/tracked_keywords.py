@@ -1,7 +1,10 @@
 """Tracked keywords: each of the project's keywords with the Search Console numbers of the same query over time.
 
 Search Console queries are lowercase, as are tracked keywords' texts: a keyword's numbers are those of the
-query equal to its text, over every page, country and device of the property.
+query equal to its text, over every page, in the keyword's own market: its country (alpha-2, which Search
+Console names in alpha-3: ``GB`` is ``gbr``) and device (``desktop`` is DESKTOP, ``mobile`` is MOBILE; tablets
+are a device of their own in Search Console, tracked by no keyword). A keyword tracked for the US on desktop
+is compared like for like, not with every country and device summed.
 """
 
 import datetime as dt
@@ -10,9 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from shared.auth import Principal
+from shared.ranks.countries import search_console_country, search_console_device
 from shared.reports.common import coverage, next_cursor, paging_of, ratio, report_scope, resolve_range
 from shared.reports.data import trends
-from shared.reports.data.queries import QueryDay, QueryDaysQuery, TrackedKeywordsQuery
+from shared.reports.data.queries import KeywordDay, KeywordDaysQuery, TrackedKeywordsQuery
 from shared.reports.models.trends import (
     TrackedKeywordItem,
     TrackedKeywordPoint,
@@ -48,13 +52,13 @@ def _point(period: tuple[dt.date, dt.date], sums: _Sums) -> TrackedKeywordPoint:
     )
 
 
-def _series(days: list[QueryDay], periods: list[tuple[dt.date, dt.date]]) -> tuple[_Sums, list[TrackedKeywordPoint]]:
-    """A query's days (in date order) summed in total and per period, keeping the periods with data."""
+def _series(days: list[KeywordDay], periods: list[tuple[dt.date, dt.date]]) -> tuple[_Sums, list[TrackedKeywordPoint]]:
+    """A market's days (in date order) summed in total and per period, keeping the periods with data."""
     total = _Sums()
     points: list[TrackedKeywordPoint] = []
     current: _Sums | None
     index, current = 0, None  # the period being summed, and its sums
-    for _, day, clicks, impressions, weighted in days:
+    for *_, day, clicks, impressions, weighted in days:
         total.clicks += clicks
         total.impressions += impressions
         total.position_weighted += weighted
@@ -72,6 +76,15 @@ def _series(days: list[QueryDay], periods: list[tuple[dt.date, dt.date]]) -> tup
     return total, points
 
 
+def _market(text: str, country: str, device: str) -> tuple[str, str, str]:
+    """The Search Console rows a keyword is compared with: (query, country alpha-3 lower case, device)."""
+    return (
+        text.lower(),
+        search_console_country(country),
+        search_console_device("mobile" if device == "mobile" else "desktop"),
+    )
+
+
 def run(
     principal: Principal, project_id: uuid.UUID, property_id: uuid.UUID, params: TrackedKeywordsParams
 ) -> TrackedKeywordsReport:
@@ -82,15 +95,14 @@ def run(
         keywords = trends.tracked_keywords(
             scope.session, TrackedKeywordsQuery(project_id=project_id, tag=_normal_tag(params.tag), paging=paging)
         )
-        queries = tuple(sorted({keyword.text.lower() for keyword in keywords.rows}))
-        days_of: dict[str, list[QueryDay]] = defaultdict(list)
-        if queries:
-            for day in trends.query_days(scope.session, QueryDaysQuery(data, queries)):
-                days_of[day.query].append(day)
+        market_of = {keyword.id: _market(keyword.text, keyword.country, keyword.device) for keyword in keywords.rows}
+        days_of: dict[tuple[str, str, str], list[KeywordDay]] = defaultdict(list)
+        for day in trends.keyword_days(scope.session, KeywordDaysQuery(data, tuple(sorted(set(market_of.values()))))):
+            days_of[(day.query, day.country, day.device)].append(day)
         periods = [(bucket.start, bucket.end) for bucket in buckets(dates, params.granularity)]
         items = []
         for keyword in keywords.rows:
-            total, points = _series(days_of.get(keyword.text.lower(), []), periods)
+            total, points = _series(days_of.get(market_of[keyword.id], []), periods)
             items.append(
                 TrackedKeywordItem(
                     keyword_id=keyword.id,

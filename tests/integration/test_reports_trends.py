@@ -16,6 +16,7 @@ import pytest
 from shared.dates import utc_today
 from shared.projects.keywords import add_keywords, list_keywords
 from shared.projects.models import KeywordIn
+from shared.ranks.countries import by_alpha2
 from shared.reports import content_decay, tracked_keywords, winners_losers
 from shared.reports.common import encode_offset
 from shared.reports.models.trends import ContentDecayParams, TrackedKeywordsParams, WinnersLosersParams
@@ -584,7 +585,9 @@ def expected_keywords(
         day = last + DAY
     items = []
     for keyword in sorted(keywords, key=lambda k: (k.text, k.id)):
-        matching = [r for r in rows if r["query"] == keyword.text and r["search_type"] == search_type]
+        # the keyword's own market: its country in Search Console's alpha-3 and its device, upper case
+        market = (keyword.text, by_alpha2(keyword.country).alpha3.lower(), keyword.device.upper(), search_type)
+        matching = [r for r in rows if (r["query"], r["country"], r["device"], r["search_type"]) == market]
         series = []
         for first, last in periods:
             selected = [r for r in matching if in_range(r, first, last)]
@@ -626,8 +629,17 @@ def test_tracked_keywords(reports_handler, kw_site):
         "winter boots",
     ]
     by_country = {i["country"]: i for i in body["items"] if i["keyword"] == "trail shoes"}
-    assert by_country["US"]["clicks"] == by_country["GB"]["clicks"] > 0  # GSC rows span countries and devices
-    assert by_country["US"]["series"] == by_country["GB"]["series"]
+    # like for like: GB mobile is the one gbr MOBILE row; US desktop the usa DESKTOP rows (not the TABLET one)
+    assert (by_country["GB"]["clicks"], by_country["GB"]["impressions"]) == (2, 8)
+    assert by_country["GB"]["position"] == 10.25
+    us_desktop = [
+        r for r in KW_ROWS if r["query"] == "trail shoes" and r["device"] == "DESKTOP" and r["country"] == "usa"
+    ]
+    assert (
+        by_country["US"]["impressions"]
+        == sum(r["impressions"] for r in us_desktop)
+        == sum(20 + d for d in range(2, 20))
+    )
     assert body["items"][0]["series"] == []
     assert body["items"][0]["clicks"] == 0
     assert body["items"][0]["ctr"] is None

@@ -49,3 +49,12 @@ def test_rejected_files(text, reason):
 def test_control_characters_are_rejected_per_line():
     (line,) = parse("keyword\nbad\x07bell\n")
     assert line.error == "keyword: Value error, must not contain control characters"
+
+
+def test_a_country_must_be_iso_3166_alpha2_and_is_stored_upper_case():
+    good, unknown, shape = parse("keyword,country\nshoes,gb\nboots,XX\ntents,USA\n")
+    assert good.keyword is not None
+    assert good.keyword.country == "GB"
+    assert unknown.error == "country: Value error, 'XX' is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)"
+    assert shape.error is not None
+    assert shape.error.startswith("country: ")

@@ -289,13 +289,17 @@ class TrackedKeyword(NamedTuple):
 
 
 @dataclass(frozen=True)
-class QueryDaysQuery:
+class KeywordDaysQuery:
+    """Tracked keywords' markets: (query, Search Console country as alpha-3 lower case, device upper case)."""
+
     data: SearchData
-    queries: tuple[str, ...]
+    markets: tuple[tuple[str, str, str], ...]
 
 
-class QueryDay(NamedTuple):
+class KeywordDay(NamedTuple):
     query: str
+    country: str
+    device: str
     date: dt.date
     clicks: int
     impressions: int

@@ -16,9 +16,9 @@ from shared.reports.data.queries import (
     ContentDecayQuery,
     DecayRow,
     DecaySpans,
+    KeywordDay,
+    KeywordDaysQuery,
     Paged,
-    QueryDay,
-    QueryDaysQuery,
     SearchData,
     TrackedKeyword,
     TrackedKeywordsQuery,
@@ -257,28 +257,37 @@ def tracked_keywords(session: TenantSession, query: TrackedKeywordsQuery) -> Pag
     )
 
 
-def query_days(session: TenantSession, query: QueryDaysQuery) -> list[QueryDay]:
-    """The measures of each query and day with data, over every page, country and device, in query then date
-    order."""
-    if current_source() == "raw":
-        table, weighted = "gsc_rows", "position * impressions"
-    else:
-        table, weighted = "gsc_query_page_daily", "position_weighted"
+def keyword_days(session: TenantSession, query: KeywordDaysQuery) -> list[KeywordDay]:
+    """The measures of each tracked market (query, country, device) and day with data, over every page, in
+    market then date order.
+
+    From ``gsc_rows`` whatever the source: the rollups sum over countries and devices. The query list lets the
+    primary key's (date, search type, query) prefix find the rows; the join keeps each query's own market.
+    """
+    if not query.markets:
+        return []
     data = query.data
+    queries, countries, devices = (list(column) for column in zip(*query.markets, strict=True))
     rows = session.execute(
         text(
-            "SELECT query, date, CAST(sum(clicks) AS bigint) AS clicks,"
-            f" CAST(sum(impressions) AS bigint) AS impressions, sum({weighted}) AS position_weighted"
-            f" FROM {table} WHERE property_id = :property_id AND search_type = :search_type"
-            " AND query = ANY(:queries) AND date BETWEEN :start AND :end"
-            ' GROUP BY query, date ORDER BY query COLLATE "C", date'
+            "SELECT r.query, r.country, r.device, r.date, CAST(sum(r.clicks) AS bigint) AS clicks,"
+            " CAST(sum(r.impressions) AS bigint) AS impressions, sum(r.position * r.impressions) AS position_weighted"
+            " FROM gsc_rows r"
+            " JOIN unnest(CAST(:queries AS text[]), CAST(:countries AS text[]), CAST(:devices AS text[]))"
+            " AS m(query, country, device) ON (r.query, r.country, r.device) = (m.query, m.country, m.device)"
+            " WHERE r.property_id = :property_id AND r.search_type = :search_type"
+            " AND r.query = ANY(:queries) AND r.date BETWEEN :start AND :end"
+            " GROUP BY r.query, r.country, r.device, r.date"
+            ' ORDER BY r.query COLLATE "C", r.country, r.device, r.date'
         ),
         {
             "property_id": data.property_id,
             "search_type": data.search_type,
-            "queries": list(query.queries),
+            "queries": queries,
+            "countries": countries,
+            "devices": devices,
             "start": data.dates.start,
             "end": data.dates.end,
         },
     ).all()  # fetchall: a long range has thousands of rows
-    return [QueryDay(*row) for row in rows]
+    return [KeywordDay(*row) for row in rows]
