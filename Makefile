@@ -12,7 +12,7 @@ PYTHON_SOURCES := shared functions kestrel_local migrations tests nlp_service
 
 .DEFAULT_GOAL := help
 .PHONY: help setup up down test lint typecheck pytest test-unit test-integration test-local-stack test-packaging test-e2e \
-	test-nlp-service package bench-local bench-ingest bench-reports bench-crawl bench-nlp bench-ranks-items fmt clean
+	test-nlp-service package bench-local bench-ingest bench-reports bench-crawl bench-nlp bench-ranks bench-ranks-items bench-ranks-screenshots fmt clean
 
 help:
 	@echo "make up        run the whole platform locally (gateway, workers, schedules, alarms) with demo data"
@@ -27,7 +27,9 @@ help:
 	@echo "make bench-reports the reports API over the rollup aggregates vs the same reports straight from gsc_rows"
 	@echo "make bench-crawl  a 2,000+ page crawl through page_crawl vs a bare fetch-and-parse loop of the same pages"
 	@echo "make bench-nlp    the NLP service over HTTP: entities vs spaCy in-process, an LDA fit vs the same gensim call"
+	@echo "make bench-ranks  both below, their figures on one line"
 	@echo "make bench-ranks-items 1,000 keywords' depth-100 SERPs parsed and stored through rank_check (items per second)"
+	@echo "make bench-ranks-screenshots screenshots per second in one warm environment vs a bare Playwright loop; cold start"
 	@echo "make fmt       format the Python code"
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/find-python312.sh
@@ -111,6 +113,12 @@ bench-nlp: setup
 
 bench-ranks-items: setup
 	$(BIN)/python -m bench.ranks_items
+
+bench-ranks-screenshots: setup
+	$(BIN)/python -m bench.ranks_screenshots
+
+bench-ranks: setup
+	$(BIN)/python -m bench.ranks
 
 fmt: $(VENV_STAMP)
 	$(BIN)/ruff format .

@@ -210,10 +210,10 @@ def function_overrides(
     if nlp_service_url:
         # In AWS, the internal load balancer's DNS name (custom.nlp.serviceUrl): not resolvable here.
         overrides[NLP_SERVICE_URL_VARIABLE] = nlp_service_url
-    # In AWS, where the screenshot image unpacks Chromium (/opt/chromium); here, where `make setup` does.
-    overrides["KESTREL_CHROMIUM_PATH"] = str(LOCAL_CHROMIUM)
     if dataforseo_api:
         overrides[DATAFORSEO_URL_VARIABLE] = dataforseo_api
+    # In AWS, where the screenshot image unpacks Chromium (/opt/chromium); here, where `make setup` does.
+    overrides["KESTREL_CHROMIUM_PATH"] = str(LOCAL_CHROMIUM)
     overrides.update(settings.function_environment)
     if settings.sentry_dsn:
         overrides["KESTREL_SENTRY_DSN"] = settings.sentry_dsn

@@ -279,6 +279,9 @@ class Screenshots(SettingsModel):
     screenshot_max_resource_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024)
     # Where the browser's home and each invocation's directory go (None: the system's temp dir, /tmp on Lambda).
     screenshot_work_dir: str | None = None
+    # Flags added to Chromium's (shared/screenshots/chromium.py), JSON (e.g. ["--disable-gpu"]). Not
+    # --single-process: the browser then dies with the first context closed (measured with 153.0.0).
+    screenshot_chromium_args: list[str] = Field(default_factory=list)
 
 
 class ScreenshotStore(SettingsModel):

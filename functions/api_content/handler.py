@@ -50,7 +50,9 @@ from shared.ranks.api_models import (
 from shared.ranks.models import RankCheckIn
 from shared.reports.export import to_csv
 from shared.runtime.http import Cursor, Limit, create_app, current_principal, lambda_handler, requires
-from shared.settings import CrawlQueue, RankCheckQueue, RankChecks, TopicQueue, Topics
+from shared.screenshots import api as screenshot_api
+from shared.screenshots.api_models import ScreenshotDetailOut, ScreenshotOut
+from shared.settings import CrawlQueue, RankCheckQueue, RankChecks, ScreenshotStore, TopicQueue, Topics
 
 READ = "read:projects"
 WRITE = "write:projects"
@@ -570,6 +572,46 @@ def refit_topics(project_id: uuid.UUID) -> JobOut:
     return topics.request_refit(current_principal(app), project_id)
 
 
+# Screenshots (the serp_screenshot worker takes them after each rank check)
+
+SCREENSHOTS = "/v1/projects/<project_id>/screenshots"
+
+
+@app.get(
+    SCREENSHOTS,
+    tags=["screenshots"],
+    summary="The project's screenshots",
+    description=(
+        "Newest first: each rank check's SERP (rendered from the HTML DataForSEO returned; Kestrel never requests "
+        "Google) and the ranking page with the organic results above it, desktop 1920x1080 above the fold and full "
+        "page, and a mobile viewport. A capture that failed is listed with its reason. Filter by keyword or "
+        "snapshot; `GET .../screenshots/{id}` gives a link to the PNG."
+    ),
+    **requires(READ),
+)
+def list_screenshots(
+    project_id: uuid.UUID,
+    keyword_id: Annotated[uuid.UUID | None, Query(description="Only this tracked keyword's.")] = None,
+    snapshot_id: Annotated[uuid.UUID | None, Query(description="Only this SERP snapshot's.")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[ScreenshotOut]:
+    return screenshot_api.list_screenshots(
+        current_principal(app), project_id, keyword_id=keyword_id, snapshot_id=snapshot_id, limit=limit, cursor=cursor
+    )
+
+
+@app.get(
+    f"{SCREENSHOTS}/<screenshot_id>",
+    tags=["screenshots"],
+    summary="A screenshot and a short-lived link to its PNG",
+    description="`download_url` is a presigned GET that expires at `download_expires_at` (minutes): ask again.",
+    **requires(READ),
+)
+def get_screenshot(project_id: uuid.UUID, screenshot_id: uuid.UUID) -> ScreenshotDetailOut:
+    return screenshot_api.get_screenshot(current_principal(app), project_id, screenshot_id)
+
+
 @app.post(
     RANK_CHECKS,
     tags=["ranks"],
@@ -588,4 +630,4 @@ def request_rank_check(project_id: uuid.UUID, body: Annotated[RankCheckIn | None
     return live_checks.request(current_principal(app), project_id, body or RankCheckIn())
 
 
-handler = lambda_handler(app, settings=(CrawlQueue, TopicQueue, Topics, RankCheckQueue, RankChecks))
+handler = lambda_handler(app, settings=(CrawlQueue, TopicQueue, Topics, RankCheckQueue, RankChecks, ScreenshotStore))

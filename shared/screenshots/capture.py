@@ -9,7 +9,8 @@ snapshot and the capture, and the rows are written in the transaction that compl
 redelivery after that does nothing, one before it overwrites the same objects and writes the rows once.
 
 A capture that fails (a page that never loads, a refused redirect, a SERP whose HTML DataForSEO no longer
-has) is a row with status ``failed`` and its reason, not a failed message: the other captures stand. A
+has, or never had: an on-demand check's ``live/advanced`` keeps none, and Kestrel does not pay a second live
+call for it) is a row with status ``failed`` and its reason, not a failed message: the other captures stand. A
 transient failure of DataForSEO or S3 fails the message and SQS retries it.
 """
 
@@ -32,6 +33,10 @@ from shared.settings import Crawling, Screenshots, ScreenshotStore, settings_of
 LEASE = timedelta(minutes=15)  # longer than the function's 300 s timeout
 # Captures not started by then are recorded as not taken: the function's timeout is 300 s.
 TIME_BUDGET_SECONDS = 220.0
+LIVE_HAS_NO_HTML = (
+    "An on-demand (live) check leaves no SERP HTML at DataForSEO (task_get/html serves the standard queue's tasks): "
+    "the SERP is captured for the daily checks."
+)
 SERP_VARIANTS: dict[str, tuple[VariantName, ...]] = {
     "desktop": ("desktop_fold", "desktop_full"),
     "mobile": ("mobile",),
@@ -63,6 +68,8 @@ def plan(snapshot: SnapshotToShoot) -> list[Capture]:
 
 def serp_html(snapshot: SnapshotToShoot) -> str:
     """The SERP's HTML from DataForSEO, or why there is none (a ``PermanentError``'s message: no retry helps)."""
+    if snapshot.live:
+        raise PermanentError(LIVE_HAS_NO_HTML)
     if snapshot.provider_task_id is None:
         raise PermanentError("The snapshot has no DataForSEO task to read the SERP's HTML from.")
     return dataforseo_client().task_get_html(snapshot.provider_task_id)[0]

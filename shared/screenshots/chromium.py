@@ -15,10 +15,11 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 LOCAL_CHROMIUM = REPOSITORY / ".state" / "chromium" / "chromium"
 
 # @sparticuz/chromium's recommended flags (its `Chromium.args`, graphics off), less what Playwright sets itself
-# (--headless, --no-sandbox when chromiumSandbox is false) and less --single-process: Playwright's contexts
-# need the browser process to outlive a renderer that crashed on one page, and several renderers are fine in
-# the image's memory (2 GB). The network flags keep Chromium from opening connections that no request
-# handler sees (DNS prefetch, preconnect): every request the page makes goes through the SSRF rules.
+# (--headless, --no-sandbox when chromiumSandbox is false) and less --single-process: with it, Chromium 153
+# exits when the first Playwright context is closed (a fresh context per capture is the point), and a renderer
+# crash would take the browser; several renderers fit in the function's 2 GB. The network flags keep Chromium
+# from opening connections that no request handler sees (DNS prefetch, preconnect): every request the page
+# makes goes through the SSRF rules.
 CHROMIUM_ARGS = (
     "--ash-no-nudges",
     "--disable-domain-reliability",

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
@@ -33,11 +33,12 @@ from shared.crawl.fetch import _error_code
 from shared.crawl.ssrf import AddressPolicy, guarded_client
 from shared.errors import ConfigurationError
 from shared.screenshots.chromium import CHROMIUM_ARGS, browser_environment
-from shared.screenshots.routing import GuardedRouter, Refusal, Refused, is_google
+from shared.screenshots.routing import AnswerCache, GuardedRouter, Refusal, Refused, is_google
 from shared.settings import Crawling, Screenshots
 
 VariantName = Literal["desktop_fold", "desktop_full", "mobile"]
 VARIANT_NAMES: tuple[VariantName, ...] = get_args(VariantName)
+CAPTURE_ATTEMPTS = 3
 # A proxy nobody listens on: a connection Chromium would open without asking the route handler fails.
 NOWHERE_PROXY = {"server": "http://127.0.0.1:9", "bypass": "<-loopback>"}
 MOBILE_USER_AGENT = (
@@ -97,6 +98,7 @@ class EngineConfig:
     max_resource_bytes: int = 10 * 1024 * 1024
     pinned_hosts: Mapping[str, str] = field(default_factory=dict)
     ca_file: str | None = None
+    extra_args: tuple[str, ...] = ()
 
 
 def png_dimensions(png: bytes) -> tuple[int, int]:
@@ -132,7 +134,7 @@ class Engine:
             self._playwright = sync_playwright().start()
         self._browser = self._playwright.chromium.launch(
             executable_path=str(executable),
-            args=list(CHROMIUM_ARGS),
+            args=[*CHROMIUM_ARGS, *self.config.extra_args],
             env=browser_environment(executable, home),
             headless=True,
             chromium_sandbox=False,
@@ -140,6 +142,13 @@ class Engine:
         )
         self.launches += 1
         return self._browser
+
+    @property
+    def playwright(self) -> Playwright:
+        """The Playwright driver the browser runs under (one per thread: the bench launches its floor from it)."""
+        self.browser()
+        assert self._playwright is not None  # noqa: S101 (browser() started it)
+        return self._playwright
 
     def client(self) -> httpx.Client:
         if self._client is None:
@@ -186,6 +195,8 @@ class Session:
     engine: Engine
     directory: Path
     taken: int = 0
+    # The invocation's storable answers, shared by its captures (a page in three variants is fetched once).
+    cache: AnswerCache = field(default_factory=AnswerCache)
 
     def page(self, url: str, variant: VariantName) -> Shot:
         """The page at ``url`` as ``variant`` shows it. ``ScreenshotFailed`` if it never loads."""
@@ -205,6 +216,7 @@ class Session:
             self.engine.client(),
             deadline=deadline,
             max_bytes=config.max_resource_bytes,
+            cache=self.cache,
             refuse_host=(lambda host: "a SERP is never fetched from Google" if is_google(host) else None)
             if serp
             else (lambda host: None),
@@ -233,23 +245,22 @@ class Session:
             if variant.full_page:
                 page_height = int(page.evaluate("() => document.documentElement.scrollHeight") or variant.height)
                 clip_height = max(variant.height, min(page_height, config.max_full_height))
-            remaining_ms = max(1000.0, (deadline - time.monotonic()) * 1000)
             path = self.directory / f"shot-{self.taken}.png"
             self.taken += 1
-            try:
-                if clip_height is not None:
-                    page.screenshot(
-                        path=path,
-                        type="png",
-                        full_page=True,
-                        clip={"x": 0, "y": 0, "width": variant.width, "height": clip_height},
-                        timeout=remaining_ms,
-                        animations="disabled",
-                    )
-                else:
-                    page.screenshot(path=path, type="png", timeout=remaining_ms, animations="disabled")
-            except PlaywrightError as exc:
-                raise ScreenshotFailed(f"the capture failed: {_first_line(exc, ())}") from exc
+            options: dict[str, Any] = {"path": path, "type": "png", "animations": "disabled"}
+            if clip_height is not None:
+                options |= {"full_page": True, "clip": {"x": 0, "y": 0, "width": variant.width, "height": clip_height}}
+            # Headless Chromium now and then answers captureScreenshot with "Unable to capture screenshot" (no
+            # frame ready yet, under load): the capture is tried again while the total timeout allows.
+            for attempt in range(CAPTURE_ATTEMPTS):
+                remaining_ms = (deadline - time.monotonic()) * 1000
+                try:
+                    page.screenshot(timeout=max(1000.0, remaining_ms), **options)
+                    break
+                except PlaywrightError as exc:
+                    if attempt + 1 == CAPTURE_ATTEMPTS or remaining_ms < 2000:
+                        raise ScreenshotFailed(f"the capture failed: {_first_line(exc, ())}") from exc
+                    page.wait_for_timeout(250)
             png = path.read_bytes()
             path.unlink()
         finally:
@@ -315,6 +326,7 @@ def warm_engine(settings: Screenshots, crawling: Crawling | None = None) -> Engi
                 max_resource_bytes=settings.screenshot_max_resource_bytes,
                 pinned_hosts=dict(crawling.crawl_pinned_hosts) if crawling else {},
                 ca_file=crawling.crawl_ca_file if crawling else None,
+                extra_args=tuple(settings.screenshot_chromium_args),
             )
         )
     return _engine

@@ -33,6 +33,9 @@ GOOGLE_DOMAINS = ("gstatic.com", "googleusercontent.com", "googleapis.com", "goo
 
 
 MAX_REDIRECTS = 10
+# What an invocation may keep to answer again (its pages share stylesheets, scripts and images; each page is
+# taken in three variants): answers to GET, 200, that the server lets be stored and that do not vary by request.
+CACHE_MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class GuardedRouter:
     refuse_host: Callable[[str], str | None] = lambda host: None
     refusals: list[Refusal] = field(default_factory=list)
     fetched: int = 0
+    # The invocation's answers (``Session.cache``): shared by its captures, never across invocations or tenants.
+    cache: "AnswerCache | None" = None
     _kept: dict[str, Answer] = field(default_factory=dict)
 
     def resolve(self, url: str, headers: Mapping[str, str], *, timeout: float) -> str:
@@ -84,6 +89,8 @@ class GuardedRouter:
         request = route.request
         url = request.url
         kept = self._kept.pop(url, None) if request.method == "GET" else None
+        if kept is None and request.method == "GET" and self.cache is not None:
+            kept = self.cache.get(url)
         if kept is not None:
             route.fulfill(status=kept.status, headers=kept.headers, body=kept.body)
             return
@@ -141,9 +148,39 @@ class GuardedRouter:
                         continue
                     answered[name] = f"{answered[name]}\n{value}" if name in answered else value
                 self.fetched += 1
-                return Answer(url, response.status_code, answered, b"".join(chunks))
+                answer = Answer(url, response.status_code, answered, b"".join(chunks))
+                if self.cache is not None and method == "GET":
+                    self.cache.offer(answer)
+                return answer
         raise Refused(url, f"more than {MAX_REDIRECTS} redirects")
 
     def _refuse(self, route: Route, url: str, reason: str, *, error: str = "blockedbyclient") -> None:
         self.refusals.append(Refusal(url, reason))
         route.abort(error)
+
+
+@dataclass
+class AnswerCache:
+    """One invocation's storable answers by URL, up to ``max_bytes`` (what a browser's cache would reuse)."""
+
+    max_bytes: int = CACHE_MAX_BYTES
+    size: int = 0
+    hits: int = 0
+    _answers: dict[str, Answer] = field(default_factory=dict)
+
+    def get(self, url: str) -> Answer | None:
+        answer = self._answers.get(url)
+        if answer is not None:
+            self.hits += 1
+        return answer
+
+    def offer(self, answer: Answer) -> None:
+        if answer.status != 200 or answer.url in self._answers or self.size + len(answer.body) > self.max_bytes:
+            return
+        headers = {name.lower(): value.lower() for name, value in answer.headers.items()}
+        control = headers.get("cache-control", "")
+        vary = {v.strip() for v in headers.get("vary", "").split(",") if v.strip()} - {"accept-encoding"}
+        if "no-store" in control or "private" in control or "set-cookie" in headers or vary:
+            return
+        self._answers[answer.url] = answer
+        self.size += len(answer.body)

@@ -30,6 +30,7 @@ PAGE_CRAWL_QUEUE = "kestrel-test-page-crawl"
 NLP_ENTITIES_QUEUE = "kestrel-test-nlp-entities"
 TOPIC_MODEL_QUEUE = "kestrel-test-topic-model"
 NLP_MODELS_BUCKET = "kestrel-test-nlp-models"
+SCREENSHOTS_BUCKET = "kestrel-test-screenshots"
 RANK_CHECK_QUEUE = "kestrel-test-rank-check"  # api_content's live checks (test_rank_check.py uses its own queues)
 ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -71,6 +72,9 @@ def platform(
         "KESTREL_NLP_ENTITIES_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{NLP_ENTITIES_QUEUE}",
         "KESTREL_TOPIC_MODEL_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{TOPIC_MODEL_QUEUE}",
         "KESTREL_NLP_MODELS_BUCKET": NLP_MODELS_BUCKET,
+        # api_content presigns screenshots' GETs (test_serp_screenshot.py's worker stores them here too)
+        "KESTREL_SCREENSHOTS_BUCKET": SCREENSHOTS_BUCKET,
+        "KESTREL_SCREENSHOT_RETENTION_DAYS": "30",
         "KESTREL_RANK_CHECK_QUEUE_URL": f"{moto.endpoint}/{ACCOUNT_ID}/{RANK_CHECK_QUEUE}",
         # no service here: test_nlp.py starts the real one (tests/support/nlp.py) and points this at it
         "KESTREL_NLP_SERVICE_URL": "http://127.0.0.1:9",
@@ -97,10 +101,11 @@ def platform(
 
 
 def _create_queues_and_buckets() -> None:
-    """The chunks and NLP buckets, and the queues the functions send to (sync, ingest, rollup, crawl, NLP, ranks)."""
+    """The chunks, NLP and screenshots buckets, and the queues the functions send to (sync, ingest, rollup, crawl,
+    NLP, ranks)."""
     import boto3
 
-    for bucket in (CHUNKS_BUCKET, NLP_MODELS_BUCKET):
+    for bucket in (CHUNKS_BUCKET, NLP_MODELS_BUCKET, SCREENSHOTS_BUCKET):
         boto3.client("s3", region_name=REGION).create_bucket(
             Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
         )

@@ -5,6 +5,7 @@ and its packaging are tests/local_stack/test_local_template.py.
 """
 
 import json
+from typing import Any
 
 import pytest
 
@@ -152,4 +153,24 @@ def test_a_route_with_an_unsupported_authorizer_is_refused():
         },
     }
     with pytest.raises(TemplateError, match="AWS_IAM"):
+        load_stack(template, stage="local", region="eu-west-1")
+
+
+def test_a_container_image_function_runs_its_command_as_a_python_handler() -> None:
+    """serp_screenshot's image runs ``command`` with the Lambda Python runtime client: locally, the same handler."""
+    properties: dict[str, Any] = {
+        "PackageType": "Image",
+        "Code": {"ImageUri": "000000000000.dkr.ecr.eu-west-1.amazonaws.com/x@sha256:" + "0" * 64},
+        "ImageConfig": {"Command": ["functions/serp_screenshot/handler.handler"]},
+        "FunctionName": "svc-local-serp_screenshot",
+        "MemorySize": 2048,
+        "Timeout": 300,
+    }
+    function = {"Type": "AWS::Lambda::Function", "Properties": properties}
+    template = {"Resources": {"SerpUnderscorescreenshotLambdaFunction": function}}
+    spec = load_stack(template, stage="local", region="eu-west-1").functions["serp_screenshot"]
+    assert spec.handler == "functions/serp_screenshot/handler.handler"
+    assert (spec.memory_mb, spec.timeout_seconds) == (2048, 300)
+    del properties["ImageConfig"]
+    with pytest.raises(TemplateError, match=r"ImageConfig\.Command"):
         load_stack(template, stage="local", region="eu-west-1")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from shared.db import TenantSession
-from shared.ranks.tables import Screenshot, SerpItem, SerpSnapshot
+from shared.ranks.tables import RankTask, Screenshot, SerpItem, SerpSnapshot
 
 COMPETITORS_ABOVE = 3  # the organic results above the project's that are shot with its page
 
@@ -22,6 +22,7 @@ class SnapshotToShoot:
     check_url: str | None
     ranking_url: str | None
     pages: tuple[str, ...]  # the ranking URL first (when ranked), then the organic results above it, best first
+    live: bool = False  # an on-demand check (live/advanced): DataForSEO keeps no HTML of it to get
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ def snapshot_to_shoot(session: TenantSession, project_id: uuid.UUID, snapshot_id
     if snapshot.position is not None:
         above = above.where(SerpItem.rank_group < snapshot.position)
     competitors = session.execute(above.order_by(SerpItem.rank_group, SerpItem.item_index).limit(COMPETITORS_ABOVE))
+    mode = (
+        None
+        if snapshot.rank_task_id is None
+        else session.execute(select(RankTask.mode).where(RankTask.id == snapshot.rank_task_id)).scalar_one_or_none()
+    )
     pages = ([snapshot.url] if snapshot.url else []) + [url for (url,) in competitors if url and url != snapshot.url]
     return SnapshotToShoot(
         project_id=project_id,
@@ -64,6 +70,7 @@ def snapshot_to_shoot(session: TenantSession, project_id: uuid.UUID, snapshot_id
         check_url=snapshot.check_url,
         ranking_url=snapshot.url,
         pages=tuple(dict.fromkeys(pages)),
+        live=mode == "live",
     )
 
 
