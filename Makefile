@@ -12,7 +12,7 @@ PYTHON_SOURCES := shared functions kestrel_local migrations tests nlp_service
 
 .DEFAULT_GOAL := help
 .PHONY: help setup up down test lint typecheck pytest test-unit test-integration test-local-stack test-packaging test-e2e \
-	test-nlp-service package bench-local bench-ingest bench-reports bench-crawl bench-nlp bench-ranks bench-ranks-items bench-ranks-screenshots fmt clean
+	test-nlp-service package bench-local bench-ingest bench-bulk-parse bench-reports bench-crawl bench-nlp bench-ranks bench-ranks-items bench-ranks-screenshots fmt clean
 
 help:
 	@echo "make up        run the whole platform locally (gateway, workers, schedules, alarms) with demo data"
@@ -24,6 +24,7 @@ help:
 	@echo "make package   package the dev and prod stacks (npx sls package) into .serverless-<stage>/"
 	@echo "make bench-local  the local stack's overhead: queue runner and HTTP gateway vs direct calls"
 	@echo "make bench-ingest Search Console ingestion: 3M rows through gsc_ingest vs psql \\copy and a naive ORM loader"
+	@echo "make bench-bulk-parse Search Console bulk-export parsing: the parser vs the one it replaced (bench/bulk_before)"
 	@echo "make bench-reports the reports API over the rollup aggregates vs the same reports straight from gsc_rows"
 	@echo "make bench-crawl  a 2,000+ page crawl through page_crawl vs a bare fetch-and-parse loop of the same pages"
 	@echo "make bench-nlp    the NLP service over HTTP: entities vs spaCy in-process, an LDA fit vs the same gensim call"
@@ -101,6 +102,9 @@ bench-local: setup
 
 bench-ingest: setup
 	$(BIN)/python -m bench.bench_ingest
+
+bench-bulk-parse: setup
+	$(BIN)/python -m bench.bench_bulk_parse
 
 bench-reports: setup
 	$(BIN)/python -m bench.bench_reports

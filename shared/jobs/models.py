@@ -90,11 +90,16 @@ class JobProgress(OutputModel):
     rows_loaded: int = 0
     rows_changed: int = 0
     errors: int = Field(default=0, description="The job's `error_count` (for example rejected lines of an export).")
+    bytes_total: int = Field(default=0, description="Export imports: the uploaded file's size.")
+    bytes_read: int = Field(
+        default=0, description="Export imports: how much of the file was read so far (as uploaded: gzip bytes)."
+    )
+    lines_read: int = Field(default=0, description="Export imports: data lines read so far, rejected ones too.")
 
     @classmethod
     def of(cls, *, percent: int, counters: dict[str, Any], error_count: int) -> "JobProgress":
         counted = {name: int(counters.get(name) or 0) for name in _COUNTED}
-        return cls(percent=percent, errors=error_count, **counted)
+        return cls(percent=percent, errors=error_count, lines_read=int(counters.get("lines") or 0), **counted)
 
 
 _COUNTED = (
@@ -106,6 +111,8 @@ _COUNTED = (
     "rows_fetched",
     "rows_loaded",
     "rows_changed",
+    "bytes_total",
+    "bytes_read",
 )
 
 

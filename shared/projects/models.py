@@ -58,10 +58,16 @@ BrandTerm = Annotated[
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)]
 
 
+# How deep each daily rank check looks: DataForSEO's results in pages of ten, each page past the first priced
+# at 0.75 of the base (shared/ranks/serp.py).
+RankDepth = Annotated[int, Field(ge=10, le=100, multiple_of=10)]
+
+
 class ProjectIn(InputModel):
     name: Name
     domain: Domain
     brand_terms: list[BrandTerm] = Field(default_factory=list, max_length=100)
+    rank_depth: RankDepth = 10
 
 
 class PatchModel(InputModel):
@@ -80,6 +86,7 @@ class ProjectPatch(PatchModel):
     name: Name | None = None
     domain: Domain | None = None
     brand_terms: list[BrandTerm] | None = Field(default=None, max_length=100)
+    rank_depth: RankDepth | None = None
 
 
 class ProjectOut(OutputModel):
@@ -87,6 +94,7 @@ class ProjectOut(OutputModel):
     name: str
     domain: str
     brand_terms: list[str]
+    rank_depth: int
     created_at: datetime
     updated_at: datetime
 
@@ -177,6 +185,7 @@ class KeywordPatch(PatchModel):
 
     tags: Tags | None = None
     target_url: TargetUrl = None
+    active: bool | None = None  # false: no daily rank check until set true again (its history stays)
 
 
 class KeywordOut(OutputModel):
@@ -188,6 +197,7 @@ class KeywordOut(OutputModel):
     device: str
     tags: list[str]
     target_url: str | None
+    active: bool
     created_at: datetime
 
 

@@ -12,7 +12,9 @@ from shared.tenancy.scope import tenant_scope
 
 def create_project(principal: Principal, data: ProjectIn) -> ProjectOut:
     with tenant_scope(principal) as session:
-        project = projects.create(session, name=data.name, domain=data.domain, brand_terms=data.brand_terms)
+        project = projects.create(
+            session, name=data.name, domain=data.domain, brand_terms=data.brand_terms, rank_depth=data.rank_depth
+        )
         return ProjectOut.model_validate(project)
 
 

@@ -59,6 +59,14 @@ def finish_split(session: TenantSession, job_id: uuid.UUID, counters: dict[str, 
     _settle(session, job_id)
 
 
+def report_split(session: TenantSession, job_id: uuid.UUID, counters: dict[str, Any]) -> bool:
+    """How far an export import's split got (``split_percent``, lines read...), before it ends; False once
+    the job is no longer live (cancelled), so the split can stop."""
+    data.add_counters(session, job_id, counters)
+    _settle(session, job_id)
+    return job_status(session, job_id) in LIVE_STATUSES
+
+
 def claim_chunk(session: TenantSession, job_id: uuid.UUID, object_key: str) -> ChunkClaim:
     """Lock the chunk's row for loading. A chunk of a cancelled or failed job is skipped, not loaded."""
     state = data.lock_chunk(session, job_id, object_key)
@@ -128,6 +136,9 @@ def _measure(counts: JobCounts, counters: dict[str, Any]) -> tuple[int, bool, Ou
         )
     split = bool(counters.get("split_complete"))
     settled = counts.chunks_done + counts.chunks_skipped
-    percent = int((50 if split else 0) + (50 * settled / counts.chunks_total if counts.chunks_total else 0))
+    if split:  # the first half: the split; the second: the chunks loaded (their number is known now)
+        percent = int(50 + (50 * settled / counts.chunks_total if counts.chunks_total else 0))
+    else:  # splitting: how far it got (``report_split``), while the number of chunks still grows
+        percent = min(49, int(counters.get("split_percent") or 0) // 2)
     rejected = int(counters.get("rows_rejected") or 0)
     return percent, split and settled == counts.chunks_total, Outcome(succeeded=counts.chunks_done, failed=rejected)

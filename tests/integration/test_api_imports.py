@@ -313,6 +313,9 @@ def test_backfill_creates_one_day_per_date_and_queues_them(imports, prop, prop_p
         "rows_loaded": 0,
         "rows_changed": 0,
         "errors": 0,
+        "bytes_total": 0,
+        "bytes_read": 0,
+        "lines_read": 0,
     }
 
     messages = take_sync_messages(job["id"], 12)
@@ -554,6 +557,9 @@ def test_progress_follows_days_and_chunks(imports, project, prop, prop_path, con
         "rows_loaded": 26_200,
         "rows_changed": 26_200,
         "errors": 0,
+        "bytes_total": 0,
+        "bytes_read": 0,
+        "lines_read": 0,
     }
     assert read["progress_percent"] == 62  # (1 + 0.5 + 1 + 0) of 4 days
     days = {

@@ -45,6 +45,14 @@ def test_project_lifecycle(api, project):
     assert updated.json["name"] == "Acme Inc"
     assert updated.json["domain"] == "www.acme.com"
     assert updated.json["brand_terms"] == ["acme", "acme inc"]
+    # how deep the daily rank check looks: 10 unless set, in tens up to 100
+    assert project["rank_depth"] == 10
+    assert api.patch(path, {"rank_depth": 30}).json["rank_depth"] == 30
+    for wrong in (5, 25, 110):
+        reply = api.patch(path, {"rank_depth": wrong})
+        assert reply.status == 422
+        assert [error["field"] for error in reply.json["errors"]] == ["rank_depth"]
+    assert api.get(path).json["rank_depth"] == 30
 
     assert api.delete(path).status == 204
     assert api.get(path).status == 404
@@ -186,6 +194,10 @@ def test_keyword_filters_and_updates(api, project):
     assert patched.status == 200
     assert patched.json["tags"] == ["sale"]
     assert patched.json["target_url"] == "https://acme.com/red"
+    assert patched.json["active"] is True
+    paused = api.patch(f"{base}/{keyword['id']}", {"active": False})
+    assert (paused.json["active"], paused.json["tags"]) == (False, ["sale"])
+    assert api.get(f"{base}/{keyword['id']}").json["active"] is False
     assert api.delete(f"{base}/{keyword['id']}").status == 204
     assert api.get(f"{base}/{keyword['id']}").status == 404
 

@@ -511,6 +511,52 @@ def test_a_bulk_job_cancelled_while_splitting_registers_no_further_chunk(site, q
     assert gsc_rows_of(site) == []
 
 
+def test_a_bulk_split_shows_its_progress_before_it_ends(site, queues, worker, monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(importer, "SPLIT_PROGRESS_SECONDS", 0)  # a report after every batch and chunk
+    monkeypatch.setattr(importer, "READING_SHARE", 60)
+    seen: list[tuple[int, dict[str, Any]]] = []
+    report = importer._SplitProgress.report
+
+    def report_and_look(self, percent, counters):
+        report(self, percent, counters)
+        job = job_of(site, self.key.job_id)
+        seen.append((job.progress_percent, dict(job.counters)))
+
+    monkeypatch.setattr(importer._SplitProgress, "report", report_and_look)
+    data = BULK_CSV.encode()
+    job = import_file(site, queues, worker, "rows.csv", data, fmt="bulk_export")
+    assert job.status == "running"
+    reading, *writing = seen  # one batch of lines, then a report after each chunk
+    assert reading == (
+        30,  # the split is half the job: 60% of the split (the file read whole) is 30% of the job
+        reading[1] | {"bytes_read": len(data), "lines": 10, "rows_rejected": 4, "split_percent": 60},
+    )
+    assert "split_complete" not in reading[1]
+    # 4 summed rows of the 6 read: a chunk of one row is 40% / 6 of the split more each
+    assert [percent for percent, _ in writing] == [33, 36, 40, 43]
+    assert job.progress_percent == 50  # split: the chunks are left to load
+    assert job.progress is not None
+    assert (job.progress.bytes_total, job.progress.bytes_read, job.progress.lines_read) == (len(data),) * 2 + (10,)
+
+
+def test_a_bulk_job_cancelled_while_its_file_is_read_writes_no_chunk(site, queues, worker, monkeypatch):
+    monkeypatch.setattr(importer, "SPLIT_PROGRESS_SECONDS", 0)
+    report = importer._SplitProgress.report
+
+    def cancel_then_report(self, percent, counters):
+        with tenant_transaction(site.tenant_id) as session:
+            assert progress.cancel(session, self.key.job_id)
+        report(self, percent, counters)
+
+    monkeypatch.setattr(importer._SplitProgress, "report", cancel_then_report)
+    job_id = upload(site, "rows.csv", BULK_CSV.encode(), fmt="bulk_export").id
+    assert deliver(worker, receive(queues.url, 1), queues, function_name="file_import") == set()
+    assert job_of(site, job_id).status == "cancelled"
+    assert chunk_keys(site, job_id) == []
+    load_messages(job_id, 0, timeout=1)
+
+
 def test_another_upload_to_a_split_job_is_ignored(site, queues, worker):
     job = upload(site, "rows.csv", BULK_CSV.encode(), fmt="bulk_export")
     assert deliver(worker, receive(queues.url, 1), queues, function_name="file_import") == set()

@@ -99,7 +99,7 @@ def add_property(
     name = uuid.uuid4().hex[:10]
     site_url = f"sc-domain:{name}.example"
     with tenant_transaction(tenant_id) as session:
-        project = projects.create(session, name=name, domain=f"https://{name}.example/", brand_terms=[])
+        project = projects.create(session, name=name, domain=f"https://{name}.example/", brand_terms=[], rank_depth=10)
         prop = projects.create_property(session, project.id, site_url=site_url, status=status)
         project_id, property_id = project.id, prop.id
     issued: dict[str, str] | None = None

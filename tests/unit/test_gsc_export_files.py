@@ -11,7 +11,7 @@ import pytest
 
 from shared.errors import RejectedFile
 from shared.search_console.exports.aggregation import RowAggregator
-from shared.search_console.exports.bulk import BulkLine, read_bulk_export
+from shared.search_console.exports.bulk import BulkLine, read_bulk_batches, read_bulk_export
 from shared.search_console.exports.csv_text import buffered
 from shared.search_console.exports.dates import DateReader, date_range_in
 from shared.search_console.exports.numbers import NumberReader
@@ -383,3 +383,120 @@ def test_the_aggregator_sums_repeated_keys_across_partitions(tmp_path):
         assert by_key(summed) == by_key(BULK_ROWS)
         assert (aggregator.added, aggregator.distinct) == (6, 4)
         assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- the batch reader against the parser it replaced
+def _old_and_new(content: bytes, **kwargs) -> tuple[list, list]:
+    """Each line as (line, row or error) by the frozen old parser (bench/bulk_before) and by today's batches."""
+    from bench.bulk_before import bulk as before
+
+    old = [
+        (parsed.line, tuple(parsed.row) if parsed.row else parsed.error, parsed.last)
+        for parsed in before.read_bulk_export(buffered(io.BytesIO(content)), site_url=SITE, today=TODAY)
+    ]
+    new: list[tuple[int, object, bool]] = []
+    for batch in read_bulk_batches(buffered(io.BytesIO(content)), site_url=SITE, today=TODAY, row_lines=True, **kwargs):
+        new += [(line, row, False) for line, row in zip(batch.row_lines, batch.rows, strict=True)]
+        new += [(error.line, error.error, error.last) for error in batch.errors]
+    return old, sorted(new, key=lambda entry: entry[0])
+
+
+def _bulk_line(n: int, **values: str) -> str:
+    cells = {
+        "date": f"2024-03-{1 + n % 28:02d}",
+        "site": SITE,
+        "url": f"https://www.acme.com/p/{n % 97}/",
+        "query": "" if n % 5 == 0 else f"shoes {n % 13}",
+        "anonymized": "true" if n % 5 == 0 else "false",
+        "country": ("usa", "deu", "gbr")[n % 3],
+        "type": ("WEB", "IMAGE")[n % 2],
+        "device": ("DESKTOP", "MOBILE", "TABLET")[n % 3],
+        "impressions": str(10 + n % 500),
+        "clicks": str(n % 10),
+        "position": ("12", "30.5", "1234.567", "99.25")[n % 4],
+    } | values
+    cells = {name: f'"{value}"' if "," in value and '"' not in value else value for name, value in cells.items()}
+    return (
+        f"{cells['date']},{cells['site']},{cells['url']},{cells['query']},{cells['anonymized']},false,"
+        f"{cells['country']},{cells['type']},{cells['device']},false,{cells['impressions']},{cells['clicks']},"
+        f"{cells['position']}\n"
+    )
+
+
+def _big_export(lines: int, broken: dict[int, dict[str, str]]) -> str:
+    return BULK_HEADER + "".join(_bulk_line(n, **broken.get(n, {})) for n in range(lines))
+
+
+BROKEN_LINES = {  # index of a data line: the values that break it (each once known good elsewhere, or new)
+    5_100: {"country": "US"},
+    5_101: {"impressions": "0"},
+    5_102: {"clicks": "11", "impressions": "10"},
+    5_103: {"date": "2024-07-01"},  # in the future
+    5_104: {"anonymized": "true"},  # with a query
+    5_105: {"query": "", "anonymized": "false"},
+    5_106: {"site": "sc-domain:acme.com"},
+    5_107: {"position": "1,5"},  # a decimal comma in a column of decimal points
+    5_108: {"impressions": "1,234"},  # thousands separators: still good, read by the full checks
+    5_109: {"url": "  "},
+    5_110: {"date": "2024-03-30", "device": "mobile", "country": "FRA"},  # new values, good
+    5_111: {"type": "SHOPPING"},
+    5_112: {"impressions": "99999999999"},
+    5_113: {"position": "-3"},
+    5_114: {"query": "   ", "anonymized": "true"},  # a blank query: anonymized
+    5_116: {"position": ".5"},  # good: 0.5
+    5_117: {"position": "5."},
+    5_118: {"position": "\u0661\u0662"},  # Arabic-Indic digits, which float() would read
+    5_119: {"position": "1_000"},
+    7_000: {"anonymized": "maybe"},
+}
+
+
+@pytest.mark.parametrize("batch_lines", [7, 2_000])
+def test_the_batch_reader_gives_the_old_parsers_rows_and_errors_line_for_line(batch_lines):
+    content = _big_export(8_000, BROKEN_LINES)
+    content = content.replace(_bulk_line(6_000), "\n \n" + _bulk_line(6_000))  # blank lines
+    content = content.replace(_bulk_line(6_501), _bulk_line(6_501, query='"two\nlines"'))  # a quoted line break
+    old, new = _old_and_new(content.encode(), batch_lines=batch_lines)
+    assert new == old
+    errors = [entry for entry in new if isinstance(entry[1], str)]
+    assert len(errors) == len(BROKEN_LINES) - 4  # lines 5_108, 5_110, 5_114 and 5_116 are good
+    numbers = {line for line, _, _ in new}  # line numbers count the blank lines and the quoted line break
+    assert {6_503, 6_505, 6_507} <= numbers
+    assert not {6_002, 6_003, 6_506} & numbers
+
+
+def test_the_batch_reader_finds_non_text_lines_after_clean_ones():
+    content = _big_export(6_000, {}).encode()
+    lines = content.split(b"\n")
+    lines[5_500] = lines[5_500].replace(b"shoes", b"sh\x00es")
+    lines[5_600] = lines[5_600].replace(b"acme.com/p", b"acme.com/\xff")
+    old, new = _old_and_new(b"\n".join(lines))
+    assert new == old
+    assert [entry for entry in new if isinstance(entry[1], str)] == [
+        (5_501, "the line is not text (not UTF-8, or NUL bytes): save the file as CSV UTF-8", False),
+        (5_601, "the line is not text (not UTF-8, or NUL bytes): save the file as CSV UTF-8", False),
+    ]
+
+
+def test_the_batch_reader_learns_from_lines_past_the_lookahead_as_the_old_parser_did():
+    # "1,234" is ambiguous until a line far past the first 5,000 shows the column's decimal comma.
+    broken = {n: {"position": "1,234"} for n in range(0, 7_000, 700)} | {6_900: {"position": "2,5"}}
+    old, new = _old_and_new(_big_export(7_000, broken).encode())
+    assert new == old
+
+
+def test_a_truncated_gzip_keeps_the_lines_before_it_in_batches():
+    body = gzip.compress(_big_export(9_000, {}).encode())
+    old, new = _old_and_new(body[: len(body) * 3 // 4])
+    assert new == old
+    assert new[-1][2]
+    assert "unreadable from here" in new[-1][1]
+    assert len(new) > 5_000
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_the_batch_reader_reads_utf16_and_bom_files_as_the_old_parser_did(encoding):
+    text = _big_export(6_000, BROKEN_LINES | {5_500: {"query": "caf\u00e9 \u00fcber"}}).replace(",", "\t")
+    old, new = _old_and_new(text.encode(encoding))
+    assert new == old
+    assert len(old) == 6_000

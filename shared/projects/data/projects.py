@@ -10,8 +10,10 @@ from shared.pagination import keyset_page
 from shared.projects.tables import Project, Property
 
 
-def create(session: TenantSession, *, name: str, domain: str, brand_terms: list[str]) -> Project:
-    project = Project(tenant_id=session.tenant_id, name=name, domain=domain, brand_terms=brand_terms)
+def create(session: TenantSession, *, name: str, domain: str, brand_terms: list[str], rank_depth: int) -> Project:
+    project = Project(
+        tenant_id=session.tenant_id, name=name, domain=domain, brand_terms=brand_terms, rank_depth=rank_depth
+    )
     session.add(project)
     try:
         session.flush()

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import cast, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from shared.db import TenantSession
 from shared.jobs.models import JobStatus
@@ -147,6 +147,15 @@ def add_split_counters(session: TenantSession, job_id: uuid.UUID, counters: dict
         update(Job)
         .where(Job.tenant_id == session.tenant_id, Job.id == job_id)
         .values(counters=Job.counters.op("||")(func.jsonb_build_object("split_complete", True)).op("||")(counters))
+    )
+
+
+def add_counters(session: TenantSession, job_id: uuid.UUID, counters: dict[str, Any]) -> None:
+    """Merge ``counters`` into the job's (the others stay as they are)."""
+    session.execute(
+        update(Job)
+        .where(Job.tenant_id == session.tenant_id, Job.id == job_id)
+        .values(counters=Job.counters.op("||")(cast(counters, JSONB)))
     )
 
 

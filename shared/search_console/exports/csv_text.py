@@ -6,6 +6,9 @@ NUL pattern; gzip is recognised by its magic bytes, not by the name. Delimiter
 extra empty trailing fields (Excel) are fine; a line with another number of
 fields, or bytes that are not text, is rejected. Readers see the first
 ``LOOKAHEAD_LINES`` records before any is read, to learn what later lines show.
+Readers of millions of lines (bulk exports) take the header and the csv reader
+itself (``csv_rows``), with a ``TextWatch`` on the bytes telling them whether any
+line can hold non-text at all.
 """
 
 import codecs
@@ -33,6 +36,7 @@ class _RawStream(io.RawIOBase):
 
     def __init__(self, source: Any) -> None:
         self._source = source
+        self.bytes_read = 0  # of the source (compressed bytes, for a gzip file): how far a reader got
 
     def readable(self) -> bool:
         return True
@@ -40,6 +44,7 @@ class _RawStream(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         chunk = self._source.read(len(buffer))
         buffer[: len(chunk)] = chunk
+        self.bytes_read += len(chunk)
         return len(chunk)
 
 
@@ -50,14 +55,21 @@ def buffered(stream: Any) -> io.BufferedReader:
     return io.BufferedReader(_RawStream(stream), _BLOCK)
 
 
+def bytes_read(stream: io.BufferedReader) -> int | None:
+    """How many bytes of its source a stream made by ``buffered`` has read (None for another stream)."""
+    raw = stream.raw
+    return raw.bytes_read if isinstance(raw, _RawStream) else None
+
+
 def is_gzip(stream: io.BufferedReader) -> bool:
     return stream.peek(2)[:2] == GZIP_MAGIC
 
 
-def decoded_text(stream: io.BufferedReader) -> io.TextIOWrapper:
+def decoded_text(stream: io.BufferedReader, watch: "TextWatch | None" = None) -> io.TextIOWrapper:
     """Decompress gzip (by magic bytes), then decode UTF-8 (BOM or not) or UTF-16 (by BOM or NUL pattern).
 
     Undecodable UTF-8 bytes are kept as surrogate escapes so that only their lines are rejected.
+    With ``watch``, the bytes pass through it on their way to the decoder.
     """
     if is_gzip(stream):
         stream = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), _BLOCK)
@@ -75,6 +87,8 @@ def decoded_text(stream: io.BufferedReader) -> io.TextIOWrapper:
         encoding = "utf-16-be"
     else:
         encoding = "utf-8"
+    if watch is not None:
+        stream = io.BufferedReader(watch.attach(stream, encoding), _BLOCK)
     return io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
 
 
@@ -87,7 +101,7 @@ class Record:
     error: str | None = None
 
 
-_UNREADABLE = (csv.Error, UnicodeError, EOFError, OSError, zlib.error, zipfile.BadZipFile)
+UNREADABLE = (csv.Error, UnicodeError, EOFError, OSError, zlib.error, zipfile.BadZipFile)
 _NOT_TEXT = re.compile("[\x00\udc80-\udcff]")
 
 
@@ -123,7 +137,7 @@ def csv_records(text: io.TextIOWrapper, known: frozenset[str]) -> Iterator[Recor
         while first and not first.strip():
             skipped += 1
             first = text.readline()
-    except _UNREADABLE as exc:
+    except UNREADABLE as exc:
         raise RejectedFile(f"The file is not readable text: {exc}.") from exc
     if not first:
         return
@@ -135,8 +149,98 @@ def csv_records(text: io.TextIOWrapper, known: frozenset[str]) -> Iterator[Recor
             consumed = reader.line_num
             if "".join(row).strip():
                 yield Record(line, row)
-    except _UNREADABLE as exc:
+    except UNREADABLE as exc:
         yield Record(skipped + consumed + 1, None, f"the file is unreadable from here ({exc}); the rest was not read")
+
+
+class TextWatch(io.RawIOBase):
+    """Bytes on their way to the decoder, watched for what would decode to non-text (NUL, bytes not UTF-8).
+
+    ``dirty`` turns true, and stays so, once the bytes read so far hold a NUL or are not
+    valid UTF-8 (or the text is UTF-16, whose NULs and surrogates only decoding shows), so
+    a reader of millions of lines checks each row (``has_non_text``) only from then on: a
+    clean UTF-8 file costs one ``isascii`` per block instead of a search per row.
+    """
+
+    def __init__(self) -> None:
+        self._source: io.BufferedReader | None = None
+        self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+        self.dirty = False
+
+    def attach(self, source: io.BufferedReader, encoding: str) -> "TextWatch":
+        """Watch ``source``, a stream of text in ``encoding``."""
+        self._source = source
+        self.dirty = not encoding.startswith("utf-8")
+        return self
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._source is None:
+            raise ValueError("TextWatch: attach a source first")
+        chunk = self._source.read1(len(buffer))
+        if not self.dirty and chunk:
+            if b"\x00" in chunk:
+                self.dirty = True
+            elif not chunk.isascii():
+                try:
+                    self._utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    self.dirty = True
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@dataclass
+class CsvRows:
+    """A CSV file opened for a fast reader: its header record, then ``reader``'s rows.
+
+    ``watch.dirty`` says whether rows must be checked for non-text (``has_non_text``).
+    """
+
+    header: Record | None
+    reader: Any  # a csv.reader (its type is private to the csv module)
+    watch: TextWatch
+    skipped: int  # blank lines before the header
+
+    def line_of(self, consumed: int) -> int:
+        """The number of the line a row starts on, given ``reader.line_num`` before it was read."""
+        return self.skipped + consumed + 1
+
+
+def csv_rows(stream: io.BufferedReader, known: frozenset[str]) -> CsvRows:
+    """The header record of a CSV file (as ``csv_records`` finds it) and a reader of its other rows.
+
+    For files of millions of lines: the caller reads ``reader`` itself, skipping blank rows and catching
+    ``UNREADABLE`` as ``csv_records`` does (one record without cells where the file turns unreadable).
+    """
+    watch = TextWatch()
+    text = decoded_text(stream, watch)
+    skipped = 0
+    try:
+        first = text.readline()
+        while first and not first.strip():
+            skipped += 1
+            first = text.readline()
+    except UNREADABLE as exc:
+        raise RejectedFile(f"The file is not readable text: {exc}.") from exc
+    reader = csv.reader(chain([first], text), delimiter=_sniff_delimiter(first, known))
+    rows = CsvRows(None, reader, watch, skipped)
+    if not first:
+        return rows
+    consumed = 0
+    try:
+        for row in reader:
+            line = rows.line_of(consumed)
+            consumed = reader.line_num
+            if "".join(row).strip():
+                rows.header = Record(line, row)
+                break
+    except UNREADABLE as exc:
+        error = f"the file is unreadable from here ({exc}); the rest was not read"
+        rows.header = Record(rows.line_of(consumed), None, error)
+    return rows
 
 
 def line_fields(cells: list[str], width: int) -> list[str] | str:

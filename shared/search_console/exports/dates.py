@@ -156,6 +156,10 @@ class DateReader:
         if match:
             self._day_first = _slash_order(int(match["a"]), int(match["b"]), match["sep"])
 
+    def knows(self, raw: str) -> bool:
+        """Whether ``raw`` was read (and remembered) already: observing it again teaches nothing."""
+        return raw in self._read
+
     def read(self, raw: str) -> dt.date:
         known = self._read.get(raw)
         if known is not None:

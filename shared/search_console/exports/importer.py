@@ -16,6 +16,7 @@ gsc_ingest has loaded every chunk (``progress.refresh_job``).
 import datetime as dt
 import math
 import tempfile
+import time
 import uuid
 from itertools import batched
 from pathlib import Path
@@ -55,6 +56,8 @@ MAX_BULK_BYTES = 1024 * 1024 * 1024
 # Bulk rows are summed one hash partition at a time: about this much CSV text per partition.
 PARTITION_BYTES = 32 * 1024 * 1024
 GZIP_RATIO = 8  # how much CSV text a gzip byte holds, roughly, to size partitions
+SPLIT_PROGRESS_SECONDS = 2.0  # how often a bulk split records its progress on the job, at most
+READING_SHARE = 70  # percent of a bulk split spent reading the file (the rest: summing and writing chunks)
 # (suffix, key extension, content type, formats): the upload's content type follows its name.
 UPLOAD_TYPES: tuple[tuple[str, str, str, tuple[ExportFormat, ...]], ...] = (
     (".zip", "zip", "application/zip", ("ui_export",)),
@@ -223,6 +226,7 @@ def _run_bulk_export(upload: Upload, request: _ImportInput, work: Work) -> str:
     key, size = upload.key, upload.size
     counters: dict[str, Any] = {
         "bytes_total": size,
+        "bytes_read": 0,
         "files": 1,
         "lines": 0,
         "rows": 0,
@@ -230,17 +234,20 @@ def _run_bulk_export(upload: Upload, request: _ImportInput, work: Work) -> str:
         "rows_rejected": 0,
     }
     errors = JobErrors()
+    split = _SplitProgress(key)
     with tempfile.TemporaryDirectory(prefix="gsc-export-") as spill_dir:
         try:
             if size > MAX_BULK_BYTES:
                 raise RejectedFile(f"The file is {size / 1048576:.0f} MB; bulk export imports take up to 1 GB.")
-            aggregator = _split_lines(upload, request, Path(spill_dir), counters, errors)
+            aggregator = _split_lines(upload, request, Path(spill_dir), counters, errors, split)
+            status = _write_chunks(key, request, aggregator, counters, split)
         except RejectedFile as rejected:
             return _fail(key, rejected.reason, counters=counters, errors=errors, work=work)
-        status = _write_chunks(key, request, aggregator)
-    if status is not None:  # cancelled while splitting: what was registered is skipped by the loaders
+        except _SplitStopped as stopped:  # cancelled while splitting: what was registered is skipped by the loaders
+            return stopped.status
+    if status is not None:
         return status
-    counters.update(rows=aggregator.distinct, rows_merged=aggregator.added - aggregator.distinct)
+    counters.update(rows=aggregator.distinct, rows_merged=aggregator.added - aggregator.distinct, split_percent=100)
     with work.finish() as session:
         lifecycle.record_errors(session, key.job_id, errors)
         progress.finish_split(session, key.job_id, counters)
@@ -249,12 +256,43 @@ def _run_bulk_export(upload: Upload, request: _ImportInput, work: Work) -> str:
     return final
 
 
+class _SplitStopped(Exception):
+    """The job stopped being live (cancelled) while its file was being split."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _SplitProgress:
+    """The split's progress on the job, every ``SPLIT_PROGRESS_SECONDS`` at most: reading the file is the
+    first ``READING_SHARE`` percent of the split (by bytes read), summing and writing its chunks the rest
+    (by rows written); the job's percent is half the split's until the split ends (``progress``)."""
+
+    def __init__(self, key: UploadKey) -> None:
+        self.key = key
+        self._last = time.monotonic()
+
+    def due(self) -> bool:
+        return time.monotonic() - self._last >= SPLIT_PROGRESS_SECONDS
+
+    def report(self, percent: int, counters: dict[str, Any]) -> None:
+        """Record how far the split got; ``_SplitStopped`` when the job was cancelled meanwhile."""
+        self._last = time.monotonic()
+        update = {name: counters[name] for name in ("bytes_read", "lines", "rows_rejected")}
+        update["split_percent"] = max(0, min(99, percent))
+        with tenant_transaction(self.key.tenant_id) as session:
+            if not progress.report_split(session, self.key.job_id, update):
+                raise _SplitStopped(progress.job_status(session, self.key.job_id) or JobStatus.CANCELLED)
+
+
 def _split_lines(
     upload: Upload,
     request: _ImportInput,
     spill_dir: Path,
     counters: dict[str, Any],
     errors: JobErrors,
+    split: _SplitProgress,
 ) -> aggregation.RowAggregator:
     """First pass: validate every line, spilling valid rows; ``RejectedFile`` if no line is usable."""
     body = upload.open()
@@ -264,19 +302,20 @@ def _split_lines(
         other_sites: set[str] = set()
         other_site_lines = 0
         today = dt.datetime.now(dt.UTC).date()
-        for parsed in bulk.read_bulk_export(stream, site_url=request.site_url, today=today):
-            if parsed.last:
-                errors.add(parsed.line, parsed.error or "unreadable")
-                break
-            counters["lines"] += 1
-            if parsed.row is None:
-                errors.add(parsed.line, parsed.error or "invalid")
+        total = max(1, upload.size)
+        for batch in bulk.read_bulk_batches(stream, site_url=request.site_url, today=today):
+            counters["lines"] += batch.lines
+            for parsed in batch.errors:
+                errors.add(parsed.line, parsed.error or ("unreadable" if parsed.last else "invalid"))
                 if parsed.other_site is not None:
                     other_sites.add(parsed.other_site)
                     other_site_lines += 1
-            else:
-                aggregator.add(parsed.row)
+            aggregator.add_many(batch.rows)
+            if split.due():
+                counters.update(bytes_read=csv_text.bytes_read(stream) or 0, rows_rejected=errors.count)
+                split.report(READING_SHARE * counters["bytes_read"] // total, counters)
         aggregator.close()
+        counters["bytes_read"] = csv_text.bytes_read(stream) or upload.size
     finally:
         body.close()
     counters["rows_rejected"] = errors.count
@@ -293,11 +332,22 @@ def _split_lines(
     return aggregator
 
 
-def _write_chunks(key: UploadKey, request: _ImportInput, aggregator: aggregation.RowAggregator) -> str | None:
+def _write_chunks(
+    key: UploadKey,
+    request: _ImportInput,
+    aggregator: aggregation.RowAggregator,
+    counters: dict[str, Any],
+    split: _SplitProgress,
+) -> str | None:
     """Second pass: summed rows as chunks, each registered then enqueued. The job's status if it stopped being live."""
+    written = 0
     for number, rows in enumerate(batched(aggregator.rows(), CHUNK_ROWS)):
         part = f"export/{number:05d}"
         if gsc_chunks.publish_chunk(key.tenant_id, key.job_id, request.property_id, part, rows, day=None) is None:
             with tenant_transaction(key.tenant_id) as session:
                 return progress.job_status(session, key.job_id) or JobStatus.CANCELLED
+        written += len(rows)
+        if split.due():  # summed rows written of the rows read: an underestimate where rows were merged
+            done = min(1.0, written / max(1, aggregator.added))
+            split.report(READING_SHARE + int((100 - READING_SHARE) * done), counters)
     return None

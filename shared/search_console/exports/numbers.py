@@ -29,8 +29,9 @@ _GROUPS = {
     ",": re.compile("[" + re.escape("." + _GROUPING_SPACES) + "]"),
 }
 _DIGITS = re.compile(r"^[0-9]*$")
-# The common shapes, read without the general rules: digits, and a '.' that is unambiguously decimal.
-_PLAIN_DECIMAL = re.compile(r"^[0-9]+(?:\.(?:[0-9]{1,2}|[0-9]{4,}))?$")
+# The common shapes, read without the general rules: digits, and a '.' that is unambiguously decimal
+# (bulk exports' fast path reads them the same way).
+PLAIN_DECIMAL = re.compile(r"^[0-9]+(?:\.(?:[0-9]{1,2}|[0-9]{4,}))?$")
 _SEPARATOR_NAME = {".": "'.'", ",": "','"}
 
 
@@ -108,8 +109,16 @@ class NumberReader:
         if self._file is None:
             self._file = separator
 
+    def learned(self, column: str) -> str | None:
+        """The decimal separator ``column`` learned, if it learned one."""
+        return self._columns.get(column)
+
+    def settled(self, column: str) -> bool:
+        """Whether observing more of ``column`` can still teach anything (see ``observe``)."""
+        return column in self._columns and self._file is not None
+
     def decimal(self, column: str, raw: str) -> float:
-        if _PLAIN_DECIMAL.match(raw) and ("." not in raw or self._columns.get(column, ".") == "."):
+        if PLAIN_DECIMAL.match(raw) and ("." not in raw or self._columns.get(column, ".") == "."):
             return float(raw)
         text = _number_text(raw)
         if _EXPONENT.match(text):
