@@ -1,11 +1,13 @@
-"""api_content: site crawls, the pages they saw, the site audit, the pages' entities and topics, rank checks.
+"""api_content: site crawls, the pages they saw, the site audit, the pages' entities and topics, rank checks and
+rank data.
 
 Routes parse and validate (Powertools), check the permission, call the crawl and
-NLP domains' logic and shape the response (lists as JSON, or CSV with
+NLP and ranks domains' logic and shape the response (lists as JSON, or CSV with
 ``Accept: text/csv`` or ``?format=csv``). Other tenants' projects, crawls,
-pages, entities and topics answer 404.
+pages, entities, topics and keywords answer 404.
 """
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -31,7 +33,20 @@ from shared.nlp.models import (
     TopicsOut,
 )
 from shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from shared.ranks import live_checks
+from shared.ranks import live_checks, ranks, visibility
+from shared.ranks.api_models import (
+    CompetitorOut,
+    CompetitorsOut,
+    DomainVisibilityOut,
+    KeywordRanksOut,
+    RankOut,
+    RankPointOut,
+    RanksVsSearchConsoleOut,
+    RankVsSearchConsoleOut,
+    UrlChangeOut,
+    UrlChangesOut,
+    VisibilityOut,
+)
 from shared.ranks.models import RankCheckIn
 from shared.reports.export import to_csv
 from shared.runtime.http import Cursor, Limit, create_app, current_principal, lambda_handler, requires
@@ -185,6 +200,235 @@ def get_page(project_id: uuid.UUID, page_id: uuid.UUID, crawl_id: CrawlId = None
 )
 def get_audit(project_id: uuid.UUID, crawl_id: CrawlId = None) -> AuditOut:
     return site_audit.site_audit(current_principal(app), project_id, crawl_id=crawl_id)
+
+
+# Rank data (the rank_check worker's SERP snapshots), calibrated on the project's Search Console property
+
+RANKS = "/v1/projects/<project_id>/ranks"
+KeywordTag = Annotated[str | None, Query(min_length=1, max_length=50, description="Only keywords with this tag.")]
+KeywordDevice = Annotated[Literal["desktop", "mobile"] | None, Query(description="Only keywords of this device.")]
+StartDate = Annotated[dt.date | None, Query(description="The first day (included).")]
+EndDate = Annotated[dt.date | None, Query(description="The last day (included; default: today).")]
+PropertyId = Annotated[
+    uuid.UUID | None,
+    Query(description="The Search Console property to calibrate on (default: the project's first active one)."),
+]
+
+
+def download(result: BaseModel, item_type: type[BaseModel], filename: str, *, as_csv: bool) -> Response[Any]:
+    """A result with ``items`` as JSON, or its items as a CSV download (nested lists exploded into rows)."""
+    if not as_csv:
+        return Response(status_code=200, content_type="application/json", body=result)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    next_cursor = getattr(result, "next_cursor", None)
+    if next_cursor:
+        headers["X-Kestrel-Next-Cursor"] = next_cursor
+    items = getattr(result, "items")  # noqa: B009  (every result passed here has items)
+    return Response(
+        status_code=200, content_type=f"{CSV}; charset=utf-8", body=to_csv(items, item_type), headers=headers
+    )
+
+
+@app.get(
+    RANKS,
+    tags=["ranks"],
+    summary="The keywords' latest ranks",
+    description=(
+        "Each tracked keyword (by text) with its latest check: the project's best organic position and ranking "
+        "URL, the change since the previous check, its best position ever, the SERP features present and owned. "
+        f"Keywords never checked have null positions. {CSV_DESCRIPTION}"
+    ),
+    responses=csv_responses(Page[RankOut]),
+    **requires(READ),
+)
+def list_ranks(
+    project_id: uuid.UUID,
+    tag: KeywordTag = None,
+    device: KeywordDevice = None,
+    format: Format = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[Any]:
+    as_csv = wants_csv(format)
+    result = ranks.list_ranks(
+        current_principal(app), project_id, tag=tag, device=device, limit=page_size(limit, as_csv), cursor=cursor
+    )
+    return listing(result, RankOut, f"ranks-{project_id}.csv", as_csv=as_csv)
+
+
+@app.get(
+    "/v1/projects/<project_id>/keywords/<keyword_id>/ranks",
+    tags=["ranks"],
+    summary="A keyword's rank history",
+    description=(
+        f"Its checks over the range (default: the {ranks.HISTORY_DAYS} days to today; at most "
+        f"{ranks.MAX_RANGE_DAYS}), oldest first. As CSV with `Accept: text/csv` or `?format=csv`."
+    ),
+    responses=csv_responses(KeywordRanksOut),
+    **requires(READ),
+)
+def keyword_ranks(
+    project_id: uuid.UUID,
+    keyword_id: uuid.UUID,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    format: Format = None,
+) -> Response[Any]:
+    result = ranks.keyword_ranks(
+        current_principal(app), project_id, keyword_id, start_date=start_date, end_date=end_date
+    )
+    return download(result, RankPointOut, f"keyword-{keyword_id}-ranks.csv", as_csv=wants_csv(format))
+
+
+@app.get(
+    "/v1/projects/<project_id>/visibility",
+    tags=["ranks"],
+    summary="Share of voice over time",
+    description=(
+        "Per day with checks, the visibility of the project and of its most visible competitors: for each keyword "
+        "and domain, the CTR expected at the domain's best organic position on the property's own fitted Search "
+        "Console CTR curve, weighted by the keyword's Search Console impressions for the same query, country and "
+        "device; visibility = sum(weight x expected CTR) / sum(weight x CTR at position 1). `curve` and "
+        "`weighting` say what was used (a fallback curve, weight 1, where the property has too little data). "
+        f"Default range: the {visibility.VISIBILITY_DAYS} days to today; at most "
+        f"{visibility.MAX_VISIBILITY_DAYS}. As CSV (a row per domain and day) with `Accept: text/csv` or "
+        "`?format=csv`."
+    ),
+    responses=csv_responses(VisibilityOut),
+    **requires(READ),
+)
+def get_visibility(
+    project_id: uuid.UUID,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    property_id: PropertyId = None,
+    competitors: Annotated[
+        int, Query(ge=0, le=50, description="How many other domains to show, the most visible first.")
+    ] = visibility.DEFAULT_COMPETITORS,
+    tag: KeywordTag = None,
+    device: KeywordDevice = None,
+    format: Format = None,
+) -> Response[Any]:
+    result = visibility.project_visibility(
+        current_principal(app),
+        project_id,
+        start_date=start_date,
+        end_date=end_date,
+        property_id=property_id,
+        competitors_shown=competitors,
+        tag=tag,
+        device=device,
+    )
+    return download(result, DomainVisibilityOut, f"visibility-{project_id}.csv", as_csv=wants_csv(format))
+
+
+@app.get(
+    "/v1/projects/<project_id>/competitors",
+    tags=["ranks"],
+    summary="The domains competing for the project's keywords",
+    description=(
+        "Domains in the top 10 of the project's keywords on each keyword's latest check: how many keywords, how "
+        "many shared with the project (in the top 10 too), on how many they rank above it, their average "
+        "position and their visibility (as `/visibility`, over the latest checks). Most visible first. "
+        f"{CSV_DESCRIPTION}"
+    ),
+    responses=csv_responses(CompetitorsOut),
+    **requires(READ),
+)
+def list_competitors(
+    project_id: uuid.UUID,
+    property_id: PropertyId = None,
+    tag: KeywordTag = None,
+    device: KeywordDevice = None,
+    format: Format = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[Any]:
+    as_csv = wants_csv(format)
+    result = visibility.list_competitors(
+        current_principal(app),
+        project_id,
+        property_id=property_id,
+        tag=tag,
+        device=device,
+        limit=page_size(limit, as_csv),
+        cursor=cursor,
+    )
+    return listing(result, CompetitorOut, f"competitors-{project_id}.csv", as_csv=as_csv)
+
+
+@app.get(
+    f"{RANKS}/search-console",
+    tags=["ranks"],
+    summary="Ranks against Search Console",
+    description=(
+        "Per keyword (by text), the checks' position beside Search Console's impression-weighted average position "
+        "for the same query, country (the keyword's alpha-2 as Search Console's alpha-3) and device, over the "
+        f"{visibility.AGREEMENT_DAYS} days ending on the property's latest data; `flagged` where they disagree "
+        "by more than the documented threshold. 404 when the project has no property. "
+        f"{CSV_DESCRIPTION}"
+    ),
+    responses=csv_responses(RanksVsSearchConsoleOut),
+    **requires(READ),
+)
+def ranks_vs_search_console(
+    project_id: uuid.UUID,
+    property_id: PropertyId = None,
+    flagged: Annotated[bool, Query(description="Only the keywords flagged.")] = False,
+    tag: KeywordTag = None,
+    device: KeywordDevice = None,
+    format: Format = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[Any]:
+    as_csv = wants_csv(format)
+    result = visibility.ranks_vs_search_console(
+        current_principal(app),
+        project_id,
+        property_id=property_id,
+        tag=tag,
+        device=device,
+        flagged_only=flagged,
+        limit=page_size(limit, as_csv),
+        cursor=cursor,
+    )
+    return listing(result, RankVsSearchConsoleOut, f"ranks-vs-search-console-{project_id}.csv", as_csv=as_csv)
+
+
+@app.get(
+    f"{RANKS}/url-changes",
+    tags=["ranks"],
+    summary="Ranking-URL changes",
+    description=(
+        "Keywords whose ranking URL changed from one of the project's pages to another between two consecutive "
+        "checks (cannibalization in rank data), latest first; URLs compared without their fragment. Default "
+        f"range: the {ranks.CHANGES_DAYS} days to today. {CSV_DESCRIPTION}"
+    ),
+    responses=csv_responses(UrlChangesOut),
+    **requires(READ),
+)
+def list_url_changes(
+    project_id: uuid.UUID,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    tag: KeywordTag = None,
+    device: KeywordDevice = None,
+    format: Format = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[Any]:
+    as_csv = wants_csv(format)
+    result = ranks.list_url_changes(
+        current_principal(app),
+        project_id,
+        start_date=start_date,
+        end_date=end_date,
+        tag=tag,
+        device=device,
+        limit=page_size(limit, as_csv),
+        cursor=cursor,
+    )
+    return listing(result, UrlChangeOut, f"url-changes-{project_id}.csv", as_csv=as_csv)
 
 
 # Entities and topics (the nlp_entities and topic_model workers fill them)
