@@ -125,12 +125,8 @@ def _sniff_delimiter(line: str, known: frozenset[str]) -> str:
     return best
 
 
-def csv_records(text: io.TextIOWrapper, known: frozenset[str]) -> Iterator[Record]:
-    """Each non-blank CSV record with its first line's number, the header first.
-
-    Where the file turns unreadable (bad CSV quoting, truncated gzip, undecodable UTF-16)
-    one record without cells says so, and nothing after it is read.
-    """
+def _first_line(text: io.TextIOWrapper) -> tuple[str, int]:
+    """The first non-blank line ("" at the end of the file) and how many blank lines came before it."""
     skipped = 0
     try:
         first = text.readline()
@@ -139,6 +135,16 @@ def csv_records(text: io.TextIOWrapper, known: frozenset[str]) -> Iterator[Recor
             first = text.readline()
     except UNREADABLE as exc:
         raise RejectedFile(f"The file is not readable text: {exc}.") from exc
+    return first, skipped
+
+
+def csv_records(text: io.TextIOWrapper, known: frozenset[str]) -> Iterator[Record]:
+    """Each non-blank CSV record with its first line's number, the header first.
+
+    Where the file turns unreadable (bad CSV quoting, truncated gzip, undecodable UTF-16)
+    one record without cells says so, and nothing after it is read.
+    """
+    first, skipped = _first_line(text)
     if not first:
         return
     reader = csv.reader(chain([first], text), delimiter=_sniff_delimiter(first, known))
@@ -217,14 +223,7 @@ def csv_rows(stream: io.BufferedReader, known: frozenset[str]) -> CsvRows:
     """
     watch = TextWatch()
     text = decoded_text(stream, watch)
-    skipped = 0
-    try:
-        first = text.readline()
-        while first and not first.strip():
-            skipped += 1
-            first = text.readline()
-    except UNREADABLE as exc:
-        raise RejectedFile(f"The file is not readable text: {exc}.") from exc
+    first, skipped = _first_line(text)
     reader = csv.reader(chain([first], text), delimiter=_sniff_delimiter(first, known))
     rows = CsvRows(None, reader, watch, skipped)
     if not first:
