@@ -13,33 +13,17 @@ const PLACEHOLDER = 'no-image';
 
 const PARAM = 'nlpImageTag';
 
-const asList = (value) => (value == null ? [] : Array.isArray(value) ? value : [value]);
-
-// The value of `--param="nlpImageTag=..."`, if given.
-const givenTag = (options) => {
-  const prefix = `${PARAM}=`;
-  const given = asList(options && options.param).find((item) => String(item).startsWith(prefix));
-  return given == null ? null : String(given).slice(prefix.length).trim();
-};
-
-// `sls deploy` (the stack), not `sls deploy function` or `sls deploy list`.
-const deploysTheStack = (argv) => {
-  const [command, subcommand] = argv.filter((arg) => !arg.startsWith('-'));
-  return command === 'deploy' && !['function', 'list'].includes(subcommand);
-};
+const { givenParam, deploysTheStack, failResolver } = require('./stage-params');
 
 const resolveTag = (options, argv) => {
-  const given = givenTag(options);
+  const given = givenParam(options, PARAM);
   if (given) return given;
   if (deploysTheStack(argv)) {
-    const error = new Error(
+    failResolver(
       `Deploying needs the NLP service's image: pass --param="${PARAM}=<tag>" with the tag of an image ` +
         'in the stack\'s ECR repository (the deploy workflow passes the commit SHA it pushed; to keep ' +
         "the running one, read the stack output NlpImageTag). See docs/deploy.md."
     );
-    // osls prints `error.stack` of a failing resolver; keep it to the message.
-    error.stack = error.message;
-    throw error;
   }
   return PLACEHOLDER;
 };

@@ -12,6 +12,8 @@
 // (`sls package`, the tests, `kestrel up`, which runs the function as a Python handler) needs no image and
 // gets a placeholder; a stack deploy without the parameter fails here at once, saying what to pass.
 
+const { givenParam, deploysTheStack, failResolver } = require('./stage-params');
+
 const PARAM = 'screenshotImageUri';
 
 // A well-formed ECR URI by digest that names no image: account 000000000000 does not exist.
@@ -19,30 +21,11 @@ const PLACEHOLDER = `000000000000.dkr.ecr.eu-west-1.amazonaws.com/kestrel-screen
 
 const DIGEST_URI = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[a-z0-9._\/-]+@sha256:[a-f0-9]{64}$/;
 
-const asList = (value) => (value == null ? [] : Array.isArray(value) ? value : [value]);
-
-const givenUri = (options) => {
-  const prefix = `${PARAM}=`;
-  const given = asList(options && options.param).find((item) => String(item).startsWith(prefix));
-  return given == null ? null : String(given).slice(prefix.length).trim();
-};
-
-const deploysTheStack = (argv) => {
-  const [command, subcommand] = argv.filter((arg) => !arg.startsWith('-'));
-  return command === 'deploy' && !['function', 'list'].includes(subcommand);
-};
-
-const fail = (message) => {
-  const error = new Error(message);
-  error.stack = error.message; // osls prints `error.stack` of a failing resolver
-  throw error;
-};
-
 const resolveUri = (options, argv) => {
-  const given = givenUri(options);
+  const given = givenParam(options, PARAM);
   if (given) {
     if (!DIGEST_URI.test(given)) {
-      fail(
+      failResolver(
         `${PARAM} must name the image by digest (<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>), ` +
           `not ${JSON.stringify(given)}: a tag would make packaging call ECR. See docs/deploy.md.`
       );
@@ -50,7 +33,7 @@ const resolveUri = (options, argv) => {
     return given;
   }
   if (deploysTheStack(argv)) {
-    fail(
+    failResolver(
       `Deploying needs serp_screenshot's image: pass --param="${PARAM}=<registry>/kestrel-<stage>-screenshots@sha256:<digest>" ` +
         '(the deploy workflow pushes it and passes its digest; to keep the running one, read the function\'s ' +
         'ImageUri with `aws lambda get-function`). See docs/deploy.md.'
